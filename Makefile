@@ -1,0 +1,46 @@
+# make        build raw/ into normalized/*.json and the default database (incremental)
+# make test   run every test;  make lint   ruff + mypy;  make schemas   regenerate schemas/
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIPELINE := $(BIN)/pipeline
+DB := normalized/duties.db
+
+RAW := $(wildcard raw/*.txt raw/*.tsv raw/*.html raw/*.htm raw/*.xlsx raw/*.docx)
+JSON := $(patsubst raw/%,normalized/%.json,$(basename $(RAW)))
+CODE := $(wildcard pipeline/*.py pipeline/vocab/*.toml)
+
+.PHONY: all test lint schemas clean
+all: $(DB)
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# One pattern rule per container: Make picks the one whose raw file exists.
+define normalize_rule
+normalized/%.json: raw/%.$(1) $(CODE) | $(BIN)/.installed
+	$(PIPELINE) normalize --exit-zero $$< -o $$@
+endef
+$(foreach ext,txt tsv html htm xlsx docx,$(eval $(call normalize_rule,$(ext))))
+
+# Unchanged documents are skipped by the loader itself (same sha256 and parser version).
+# On failure the database is dated back so that the next make tries again.
+$(DB): $(JSON) | $(BIN)/.installed
+	$(PIPELINE) load $(JSON) --db sqlite:///$@ || { touch -d @0 $@; exit 1; }
+	touch $@
+
+test: $(BIN)/.installed
+	$(BIN)/pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check pipeline tests bench
+	$(BIN)/mypy pipeline
+
+schemas: $(BIN)/.installed
+	$(PIPELINE) schemas --out schemas
+
+clean:
+	rm -rf $(DB) normalized/*.json.partial

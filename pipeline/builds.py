@@ -1,0 +1,158 @@
+"""Builds: documents found, normalized (in parallel if asked) and loaded, with a report each.
+
+The CLI calls these and prints what they return; nothing here prints or exits.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from pipeline.errors import SourceError
+from pipeline.records import Finding, NormalizedDocument
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+Status = Literal["loaded", "skipped", "failed", "normalized"]
+Outcome = NormalizedDocument | Finding
+
+
+@dataclass
+class DocumentReport:
+    path: str
+    status: Status
+    document: NormalizedDocument | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+    @property
+    def reconciled(self) -> bool:
+        """Rows read = duties loaded + rows quarantined: nothing lost, nothing invented."""
+        doc = self.document
+        return doc is None or doc.rows_read == len(doc.duties) + doc.quarantined
+
+    def summary(self) -> str:
+        doc = self.document
+        if doc is None:
+            return f"{self.path}: failed, nothing loaded"
+        verb = {"loaded": "loaded", "skipped": "unchanged, skipped",
+                "normalized": "normalized", "failed": "failed"}[self.status]
+        return (f"{self.path}: {verb}; rows read {doc.rows_read} = {len(doc.duties)} duties "
+                f"+ {doc.quarantined} quarantined; {self.errors} errors, {self.warnings} warnings")
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and the files inside folders named (sorted, hidden ones skipped)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(p for p in sorted(path.iterdir())
+                         if p.is_file() and not p.name.startswith("."))
+        else:
+            found.append(path)
+    return found
+
+
+def normalize_path(path: Path, max_bytes: int | None = None) -> Outcome:
+    """Read and normalize one raw document; an unreadable one becomes a single error Finding."""
+    from pipeline.documents import normalize_document
+    from pipeline.sources import MAX_BYTES, read_source
+
+    try:
+        return normalize_document(read_source(path, max_bytes or MAX_BYTES))
+    except SourceError as exc:
+        return Finding(path=str(path), code=exc.code, severity="error", message=exc.message)
+
+
+def normalize_paths(paths: list[Path], jobs: int = 1,
+                    max_bytes: int | None = None) -> Iterator[tuple[Path, Outcome]]:
+    """Normalize documents in order, over `jobs` worker processes when jobs > 1."""
+    if jobs <= 1 or len(paths) <= 1:
+        for path in paths:
+            yield path, normalize_path(path, max_bytes)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from zip(paths, pool.map(normalize_path, paths, [max_bytes] * len(paths),
+                                       chunksize=4), strict=True)
+
+
+def read_normalized(path: Path) -> Outcome:
+    """A NormalizedDocument from its JSON, or a Finding saying how to regenerate it."""
+    try:
+        return NormalizedDocument.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not a normalized document"
+        return Finding(path=str(path), code="normalized", severity="error",
+                       message=f"{reason}; regenerate it with: pipeline normalize RAWFILE")
+
+
+def write_normalized(doc: NormalizedDocument, out: Path) -> None:
+    """Write the JSON atomically, so an interrupted run never leaves half a file."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(doc.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    partial.replace(out)
+
+
+def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Outcome]], arguments: list[str],
+                  force: bool = False,
+                  progress: Callable[[], None] | None = None) -> Iterator[DocumentReport]:
+    """Load each document in its own transaction and record the run; yields one report each."""
+    from pipeline import db
+
+    engine = db.open_engine(url)
+    db.ensure_schema(engine)
+    run_id = db.start_run(engine, arguments)
+    counts = {"documents_loaded": 0, "documents_skipped": 0, "documents_failed": 0}
+    try:
+        for path, outcome in outcomes:
+            report = load_outcome(engine, run_id, path, outcome, force)
+            counts[f"documents_{report.status}"] += 1
+            if progress:
+                progress()
+            yield report
+    finally:
+        db.finish_run(engine, run_id, counts)
+        engine.dispose()
+
+
+def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Outcome,
+                 force: bool) -> DocumentReport:
+    from pipeline import db
+
+    if isinstance(outcome, Finding):
+        with engine.begin() as conn:
+            db.record_document(conn, run_id, str(path), "failed", None)
+            db.record_findings(conn, run_id, None, [outcome])
+        return DocumentReport(str(path), "failed", None, [outcome])
+    doc = outcome
+    try:
+        with engine.begin() as conn:
+            if not force and db.is_loaded(conn, doc):
+                db.record_document(conn, run_id, doc.path, "skipped", doc)
+                return DocumentReport(doc.path, "skipped", doc, doc.findings)
+            document_id = db.load_document(conn, doc, run_id)
+            db.record_document(conn, run_id, doc.path, "loaded", doc)
+            db.record_findings(conn, run_id, document_id, doc.findings)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        failure = Finding(path=doc.path, code="load", severity="error",
+                          message=f"database refused the document, nothing of it was "
+                                  f"written: {reason}")
+        with engine.begin() as conn:
+            db.record_document(conn, run_id, doc.path, "failed", doc)
+            db.record_findings(conn, run_id, None, [failure])
+        return DocumentReport(doc.path, "failed", None, [failure])
+    return DocumentReport(doc.path, "loaded", doc, doc.findings)

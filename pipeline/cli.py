@@ -1,0 +1,146 @@
+"""The `pipeline` command: reads arguments, calls one library function, reports.
+
+Exit status: 0 no error recorded (warnings allowed); 1 a document or row failed;
+2 usage error; 3 the database or environment failed (nothing half-written).
+Heavy modules are imported inside the commands so that `pipeline --help` stays quick.
+"""
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from pipeline.builds import DocumentReport
+
+EXIT_DATA = 1
+EXIT_ENVIRONMENT = 3
+
+db_option = click.option(
+    "--db", "url", metavar="URL", envvar="DATABASE_URL", show_envvar=True,
+    default="sqlite:///normalized/duties.db", show_default=True,
+    help="SQLAlchemy URL: sqlite:///file.db or postgresql://user@host/db.")
+debug_option = click.option("--debug", is_flag=True, help="Show tracebacks.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dutylists")
+def cli() -> None:
+    """Turn township duty lists (履行职责事项清单) into a clean database."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@db_option
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1),
+              help="Worker processes for reading and normalizing.")
+@click.option("--force", is_flag=True, help="Reload documents even when unchanged.")
+@click.option("--max-bytes", type=click.IntRange(1), help="Largest input file to accept.")
+@debug_option
+def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, max_bytes: int | None,
+          debug: bool) -> None:
+    """Read, normalize and load documents or folders (default raw/)."""
+    from pipeline.builds import discover, load_outcomes, normalize_paths
+
+    files = discover(paths or [Path("raw")])
+    outcomes = normalize_paths(files, jobs, max_bytes)
+    report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick), len(files),
+           debug)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("normalized"),
+              show_default=True, help="Output folder, or a .json file for a single input.")
+@click.option("--exit-zero", is_flag=True,
+              help="Exit 0 when the JSON was written, even if rows were quarantined.")
+@click.option("--max-bytes", type=click.IntRange(1), help="Largest input file to accept.")
+def normalize(paths: tuple[Path, ...], out: Path, exit_zero: bool, max_bytes: int | None) -> None:
+    """Normalize raw documents into normalized/<name>.json without loading them."""
+    from pipeline.builds import DocumentReport, normalize_paths, write_normalized
+    from pipeline.records import Finding
+
+    def reports(tick: Callable[[], None]) -> Iterable[DocumentReport]:
+        for path, outcome in normalize_paths(list(paths), max_bytes=max_bytes):
+            tick()
+            if isinstance(outcome, Finding):
+                yield DocumentReport(str(path), "failed", None, [outcome])
+                continue
+            target = out if out.suffix == ".json" else out / f"{path.stem}.json"
+            write_normalized(outcome, target)
+            yield DocumentReport(str(path), "normalized", outcome, outcome.findings)
+
+    report(reports, len(paths), debug=False, exit_zero=exit_zero)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+@click.option("--force", is_flag=True, help="Reload documents even when unchanged.")
+@debug_option
+def load(paths: tuple[Path, ...], url: str, force: bool, debug: bool) -> None:
+    """Load normalized JSON documents into the database."""
+    from pipeline.builds import load_outcomes, read_normalized
+
+    outcomes = ((path, read_normalized(path)) for path in paths)
+    report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick), len(paths),
+           debug)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("schemas"),
+              show_default=True)
+@click.option("--check", is_flag=True, help="Exit 1 if the files differ from the code.")
+def schemas(out: Path, check: bool) -> None:
+    """Write the JSON Schema of normalized documents and the SQLite/PostgreSQL DDL."""
+    from pipeline.contracts import write_contracts
+
+    stale = write_contracts(out, check=check)
+    for name in stale:
+        click.echo(f"{out / name}: {'stale; run make schemas' if check else 'written'}")
+    if check and stale:
+        sys.exit(EXIT_DATA)
+
+
+def report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"]], total: int,
+           debug: bool, exit_zero: bool = False) -> None:
+    """Run a build, show progress, print findings as path:line: message, set the exit status."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from pipeline.errors import PipelineError
+
+    console = Console(stderr=True, highlight=False)
+    reports: list[DocumentReport] = []
+    try:
+        with Progress(console=console, transient=True, disable=total < 2) as progress:
+            task = progress.add_task("documents", total=total)
+            for item in run(lambda: progress.advance(task)):
+                reports.append(item)
+    except PipelineError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ENVIRONMENT)
+    findings = sorted((f for r in reports for f in r.findings),
+                      key=lambda f: (f.path, f.line or 0))
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    failed = False
+    for item in reports:
+        click.echo(item.summary())
+        if not item.reconciled:
+            click.echo(f"{item.path}: error: rows read do not add up to duties + quarantined")
+        failed = failed or item.errors > 0 or not item.reconciled
+    if failed and not exit_zero:
+        sys.exit(EXIT_DATA)
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    cli(prog_name="pipeline")

@@ -1,0 +1,388 @@
+"""The database: schema as SQLAlchemy Core metadata, and loading one document per transaction.
+
+Keys are deterministic (stable_id over natural keys), so a rebuild gives the same ids in
+any load order, and a department's identity is its canonical name.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    create_mock_engine,
+    delete,
+    event,
+    exists,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from pipeline import PARSER_VERSION
+from pipeline.errors import DatabaseError
+from pipeline.records import NormalizedDocument
+
+DEFAULT_URL = "sqlite:///normalized/duties.db"
+RawJSON = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+metadata = MetaData()
+
+towns = Table(
+    "towns", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False, comment="乡镇/街道 name, e.g. 凉州户镇"),
+    Column("kind", Text, nullable=False, comment="镇/乡/民族乡/街道/苏木"),
+    Column("county", Text, comment="县/区/旗/县级市, e.g. 玛纳斯县"),
+    Column("prefecture", Text, comment="州/市/地区/盟, e.g. 昌吉州"),
+    Column("province", Text, comment="NULL when the title omits it"),
+)
+
+documents = Table(
+    "documents", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("town_id", BigInteger, ForeignKey("towns.id"), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("format", Text, nullable=False),
+    Column("encoding", Text),
+    Column("parser_version", Text, nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("rows_read", Integer, nullable=False),
+    Column("duties_loaded", Integer, nullable=False),
+    Column("rows_quarantined", Integer, nullable=False),
+)
+
+duties = Table(
+    "duties", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("document_id", BigInteger, ForeignKey("documents.id"), nullable=False),
+    Column("town_id", BigInteger, ForeignKey("towns.id"), nullable=False),
+    Column("list", Text, nullable=False, comment="basic/cooperative/withdrawn"),
+    Column("seq", Integer, nullable=False, comment="序号"),
+    Column("category", Text, comment="事项类别; NULL when the list has none"),
+    Column("title", Text, nullable=False, comment="事项名称"),
+    Column("source_line", Integer, nullable=False),
+    Column("raw", RawJSON, nullable=False, comment="the source row's cells, lossless"),
+    Index("duties_town_list_seq", "town_id", "list", "seq"),
+)
+
+departments = Table(
+    "departments", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False, unique=True, comment="canonical full name"),
+    Column("short_name", Text, comment="the 县/州 form, e.g. 县农业农村局"),
+    Column("jurisdiction", Text, comment="e.g. 玛纳斯县"),
+)
+
+department_aliases = Table(
+    "department_aliases", metadata,
+    Column("jurisdiction", Text, nullable=False),
+    Column("alias", Text, nullable=False),
+    Column("department_id", BigInteger, ForeignKey("departments.id"), nullable=False),
+    PrimaryKeyConstraint("jurisdiction", "alias"),
+)
+
+steps = Table(
+    "steps", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("duty_id", BigInteger, ForeignKey("duties.id"), nullable=False),
+    Column("party", Text, nullable=False, comment="upper/town/receiver"),
+    Column("position", Integer, nullable=False, comment="1… within duty and party"),
+    Column("number", Integer, comment="the source's number; NULL when unnumbered"),
+    Column("section", Text, comment="heading without 一、, or the department sub-heading"),
+    Column("department_id", BigInteger, ForeignKey("departments.id")),
+    Column("text", Text, nullable=False),
+    Column("raw", Text, nullable=False, comment="the step as written"),
+    UniqueConstraint("duty_id", "party", "position"),
+)
+
+duty_departments = Table(
+    "duty_departments", metadata,
+    Column("duty_id", BigInteger, ForeignKey("duties.id"), nullable=False),
+    Column("department_id", BigInteger, ForeignKey("departments.id"), nullable=False),
+    Column("role", Text, nullable=False, comment="counterpart/receiver/mentioned"),
+    Column("written", Text, nullable=False, comment="the spelling in the source"),
+    Column("note", Text, comment="what a catch-all added, e.g. 及其他…部门"),
+    PrimaryKeyConstraint("duty_id", "department_id", "role"),
+    Index("duty_departments_department", "department_id"),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("parser_version", Text, nullable=False),
+    Column("arguments", Text, nullable=False),
+    Column("documents_loaded", Integer, nullable=False, default=0),
+    Column("documents_skipped", Integer, nullable=False, default=0),
+    Column("documents_failed", Integer, nullable=False, default=0),
+)
+
+run_documents = Table(
+    "run_documents", metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("status", Text, nullable=False, comment="loaded/skipped/failed"),
+    Column("rows_read", Integer, nullable=False),
+    Column("duties_loaded", Integer, nullable=False),
+    Column("rows_quarantined", Integer, nullable=False),
+    PrimaryKeyConstraint("run_id", "path"),
+)
+
+quality_issues = Table(
+    "quality_issues", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("document_id", BigInteger, comment="no foreign key: findings outlive reloads"),
+    Column("path", Text, nullable=False),
+    Column("line", Integer),
+    Column("field", Text),
+    Column("code", Text, nullable=False),
+    Column("severity", Text, nullable=False, comment="error/warning"),
+    Column("message", Text, nullable=False),
+    Column("raw", Text),
+    Index("quality_issues_run", "run_id"),
+)
+
+# The tables a document's load replaces, children first.
+TOWN_DATA = (duty_departments, steps, duties, documents)
+
+
+def stable_id(*parts: object) -> int:
+    """A 63-bit id from natural-key parts: the same parts give the same id in any run."""
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest) >> 1
+
+
+def mask_url(url: str) -> str:
+    """mask_url("postgresql://u:secret@h/db") -> "postgresql://u:***@h/db"."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for `url`, checked by connecting once; DatabaseError says what to do."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"{url}: not a database URL; use sqlite:///path.db or "
+                            "postgresql://user@host/db") from exc
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", sqlite_pragmas)
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise DatabaseError(f"cannot connect to {mask_url(url)}: {reason}; check that the "
+                            "server is running, the database exists and the URL is right") from None
+    return engine
+
+
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.close()
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create whatever tables are missing; safe to call on every run."""
+    metadata.create_all(engine)
+
+
+def schema_ddl(dialect_name: str) -> str:
+    """The CREATE statements for one dialect ("sqlite" or "postgresql"), as schemas/ holds them."""
+    drivers = {"sqlite": "sqlite://", "postgresql": "postgresql+psycopg://"}
+    dialect = create_mock_engine(drivers[dialect_name], executor=None).dialect
+    statements = []
+    for table in metadata.sorted_tables:
+        statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
+        statements.extend(
+            str(CreateIndex(index).compile(dialect=dialect)).strip()
+            for index in sorted(table.indexes, key=lambda i: str(i.name))
+        )
+    return ";\n\n".join(statements) + ";\n"
+
+
+def town_id(doc: NormalizedDocument) -> int:
+    town = doc.town
+    return stable_id(town.province, town.prefecture, town.county, town.name)
+
+
+def is_loaded(conn: Connection, doc: NormalizedDocument) -> bool:
+    """True when the place's loaded document has this content and parser version."""
+    query = select(exists().where(
+        documents.c.town_id == town_id(doc),
+        documents.c.sha256 == doc.sha256,
+        documents.c.parser_version == doc.parser_version,
+    ))
+    return bool(conn.execute(query).scalar())
+
+
+def start_run(engine: Engine, arguments: list[str]) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(runs.insert().values(
+            started_at=now(), parser_version=PARSER_VERSION, arguments=json.dumps(arguments,
+                                                                                ensure_ascii=False)))
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+
+def finish_run(engine: Engine, run_id: int, counts: dict[str, int]) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == run_id).values(finished_at=now(), **counts))
+
+
+def record_document(conn: Connection, run_id: int, path: str, status: str,
+                    doc: NormalizedDocument | None) -> None:
+    """One run_documents row, and the document's findings as quality_issues of this run."""
+    conn.execute(run_documents.insert().values(
+        run_id=run_id, path=path, status=status,
+        rows_read=doc.rows_read if doc else 0,
+        duties_loaded=len(doc.duties) if doc and status == "loaded" else 0,
+        rows_quarantined=doc.quarantined if doc else 0,
+    ))
+
+
+def record_findings(conn: Connection, run_id: int, document_id: int | None,
+                    findings: Iterable[Any]) -> None:
+    rows = [
+        {"run_id": run_id, "document_id": document_id, **f.model_dump()}
+        for f in findings
+    ]
+    if rows:
+        conn.execute(quality_issues.insert(), rows)
+
+
+def load_document(conn: Connection, doc: NormalizedDocument, run_id: int) -> int:
+    """Replace the document's place in the database; call inside one transaction.
+
+    Returns the document id.
+    """
+    tid = town_id(doc)
+    did = stable_id(tid, doc.path)
+    delete_town(conn, tid)
+    insert_missing(conn, towns, [{"id": tid, **doc.town.model_dump()}])
+    conn.execute(documents.insert().values(
+        id=did, town_id=tid, path=doc.path, sha256=doc.sha256, format=doc.format,
+        encoding=doc.encoding, parser_version=doc.parser_version, loaded_at=now(),
+        rows_read=doc.rows_read, duties_loaded=len(doc.duties),
+        rows_quarantined=doc.quarantined,
+    ))
+    department_ids = {d.name: stable_id(d.name) for d in doc.departments}
+    insert_missing(conn, departments, [
+        {"id": department_ids[d.name], "name": d.name, "short_name": d.short_name,
+         "jurisdiction": d.jurisdiction} for d in doc.departments
+    ])
+    insert_missing(conn, department_aliases, [
+        {"jurisdiction": d.jurisdiction or "", "alias": alias,
+         "department_id": department_ids[d.name]}
+        for d in doc.departments for alias in d.aliases
+    ])
+    duty_rows: list[dict[str, Any]] = []
+    step_rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
+    for duty, duty_id in zip(doc.duties, duty_ids(tid, doc), strict=True):
+        duty_rows.append({
+            "id": duty_id, "document_id": did, "town_id": tid, "list": duty.list,
+            "seq": duty.seq, "category": duty.category, "title": duty.title,
+            "source_line": duty.source_line, "raw": duty.raw,
+        })
+        step_rows.extend({
+            "id": stable_id(duty_id, s.party, s.position), "duty_id": duty_id,
+            "party": s.party, "position": s.position, "number": s.number,
+            "section": s.section, "text": s.text, "raw": s.raw,
+            "department_id": department_ids.get(s.department) if s.department else None,
+        } for s in duty.steps)
+        link_rows.extend({
+            "duty_id": duty_id, "department_id": department_ids[link.department],
+            "role": link.role, "written": link.written, "note": link.note,
+        } for link in unique_links(duty.departments))
+    insert_all(conn, duties, duty_rows)
+    insert_all(conn, steps, step_rows)
+    insert_all(conn, duty_departments, link_rows)
+    delete_orphan_departments(conn)
+    return did
+
+
+def duty_ids(tid: int, doc: NormalizedDocument) -> Iterator[int]:
+    """Ids keyed by place, list and 序号; a repeated 序号 also keys on its source line."""
+    seen: set[tuple[str, int]] = set()
+    for duty in doc.duties:
+        key = (duty.list, duty.seq)
+        yield stable_id(tid, *key, duty.source_line if key in seen else "")
+        seen.add(key)
+
+
+def unique_links(links: Iterable[Any]) -> Iterator[Any]:
+    """The first link per (department, role): a duty may name a department twice."""
+    seen: set[tuple[str, str]] = set()
+    for link in links:
+        if (link.department, link.role) not in seen:
+            seen.add((link.department, link.role))
+            yield link
+
+
+def delete_town(conn: Connection, tid: int) -> None:
+    town_duties = select(duties.c.id).where(duties.c.town_id == tid)
+    conn.execute(delete(duty_departments).where(duty_departments.c.duty_id.in_(town_duties)))
+    conn.execute(delete(steps).where(steps.c.duty_id.in_(town_duties)))
+    conn.execute(delete(duties).where(duties.c.town_id == tid))
+    conn.execute(delete(documents).where(documents.c.town_id == tid))
+
+
+def delete_orphan_departments(conn: Connection) -> None:
+    """Drop departments that no duty or step refers to any more, with their aliases."""
+    used = select(duty_departments.c.department_id).union(
+        select(steps.c.department_id).where(steps.c.department_id.is_not(None)))
+    orphans = select(departments.c.id).where(departments.c.id.not_in(used))
+    conn.execute(delete(department_aliases).where(department_aliases.c.department_id.in_(orphans)))
+    conn.execute(delete(departments).where(departments.c.id.in_(
+        select(departments.c.id).where(departments.c.id.not_in(used)))))
+
+
+def insert_all(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(table.insert(), rows)
+
+
+def insert_missing(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows whose key is not there yet (INSERT … ON CONFLICT DO NOTHING)."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

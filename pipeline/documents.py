@@ -1,0 +1,192 @@
+"""Records stage: a read source → one NormalizedDocument, with every problem as a finding.
+
+Nothing is lost: each data row becomes a Duty, or an error Finding whose code starts
+with "row-" and which carries the row's raw text (a quarantined row).
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from pipeline import PARSER_VERSION
+from pipeline.errors import SourceError
+from pipeline.layout import HEADERS_FILE, Layout, parse_header, parse_list_kind, parse_place
+from pipeline.records import Duty, Finding, ListKind, NormalizedDocument, Severity, Town
+from pipeline.sources import Source
+from pipeline.tables import Row, Section, parse_tables, read_rows
+from pipeline.text import normalize_text
+
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+@dataclass
+class Collector:
+    """Findings of one document, each tied to its path."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, severity: Severity, code: str, message: str, line: int | None = None,
+            field: str | None = None, raw: str | None = None) -> None:
+        self.findings.append(Finding(path=self.path, line=line, field=field, code=code,
+                                     severity=severity, message=message, raw=raw))
+
+    def clean(self, raw: str, line: int, field: str) -> str:
+        """Normalized text; each fix and each Latin word inside Chinese becomes a warning."""
+        cleaned = normalize_text(raw)
+        if cleaned.fixes:
+            self.add("warning", "text-fixed", f"{field}: {'; '.join(cleaned.fixes)} "
+                     "(the original is kept in raw)", line, field, raw)
+        for word in cleaned.latin:
+            self.add("warning", "latin-word", f"{field}: Latin word {word!r} inside Chinese "
+                     "text, left as is; correct the source if it is a slip", line, field, raw)
+        return cleaned.text
+
+    def quarantine(self, row: Row, code: str, message: str, field: str | None = None) -> None:
+        self.add("error", f"row-{code}", message, row.line, field, row.raw)
+
+
+def normalize_document(source: Source) -> NormalizedDocument:
+    """Turn a decoded source into duties and findings; raise SourceError if it holds no list."""
+    found = Collector(source.path)
+    tables = parse_tables(read_rows(source.text))
+    if not tables.sections:
+        raise SourceError(source.path, "no list title found: expected a line ending in "
+                          "基本履职事项清单, 配合履职事项清单 or 上级部门收回事项清单 "
+                          "(another ending? add it to pipeline/vocab/titles.toml)", "no-list")
+    for row in tables.orphans:
+        found.quarantine(row, "outside-list", "row comes before any list title; "
+                         "add the title line above it or delete the row")
+    town: Town | None = None
+    duties: list[Duty] = []
+    for section in tables.sections:
+        kind, place = section_identity(section, found)
+        if place is not None and town is None:
+            town = place
+        elif place is not None and place != town:
+            found.add("warning", "title-place", f"title names {place.name}, earlier titles "
+                      f"named {town.name if town else '?'}; rows are filed under the first",
+                      section.title_line, "title", section.title)
+        duties.extend(parse_section(section, kind, found))
+    if town is None:
+        raise SourceError(source.path, "no list title names a place (…县…镇 or …街道); "
+                          "check the titles, or add the place kind to pipeline/vocab/places.toml",
+                          "no-place")
+    check_sequences(duties, found)
+    return NormalizedDocument(
+        parser_version=PARSER_VERSION,
+        path=source.path,
+        sha256=source.sha256,
+        format=source.format,
+        encoding=source.encoding,
+        town=town,
+        rows_read=sum(len(section.rows) for section in tables.sections) + len(tables.orphans),
+        duties=duties,
+        findings=found.findings,
+    )
+
+
+def section_identity(section: Section, found: Collector) -> tuple[ListKind | None, Town | None]:
+    """The list kind and the place a section's title names; findings where it names neither."""
+    named = parse_list_kind(section.title)
+    if named is None:
+        found.add("warning", "title-kind", f"title {section.title!r} ends with no known list "
+                  "name (cut short?); the list is taken from its columns. If the title is "
+                  "right, add its ending to pipeline/vocab/titles.toml",
+                  section.title_line, "title", section.title)
+        return None, None
+    kind, place_text = named
+    place = parse_place(place_text)
+    if place is None:
+        found.add("warning", "title-place", f"cannot find the place in title {section.title!r}; "
+                  "add its kind (镇/乡/街道…) to pipeline/vocab/places.toml",
+                  section.title_line, "title", section.title)
+    return kind, place
+
+
+def parse_section(section: Section, kind: ListKind | None, found: Collector) -> Iterator[Duty]:
+    """Duties of one list; when the header is unusable every row is quarantined."""
+    if section.header is None:
+        for row in section.rows:
+            found.quarantine(row, "no-header", f"list {section.title!r} has no 序号 header row "
+                             "before its rows; add the header line")
+        return
+    layout = parse_header(section.header.cells)
+    kind = kind or layout.guess_kind()
+    header = section.header
+    if layout.extras:
+        found.add("warning", "extra-columns", f"columns kept only in raw: {'、'.join(layout.extras)}",
+                  header.line, None, header.raw)
+    problem = header_problem(kind, layout)
+    if problem:
+        found.add("error", "header", problem, header.line, None, header.raw)
+        for row in section.rows:
+            found.quarantine(row, "bad-header", f"not loaded: the header on line {header.line} "
+                             "is not understood")
+        return
+    category: str | None = None
+    for row in section.rows:
+        duty = parse_duty(row, kind, layout, category, found)
+        if duty is not None:
+            category = duty.category
+            yield duty
+
+
+def header_problem(kind: ListKind, layout: Layout) -> str | None:
+    if layout.unknown:
+        return (f"header {'、'.join(layout.unknown)} matches no field; add it as a synonym "
+                f"in {HEADERS_FILE}")
+    if missing := layout.missing(kind):
+        return f"the {kind} list needs columns for {', '.join(missing)} (see {HEADERS_FILE})"
+    return None
+
+
+def parse_duty(row: Row, kind: ListKind, layout: Layout, category: str | None,
+               found: Collector) -> Duty | None:
+    """One row → a Duty, or None with the row quarantined and the reason recorded."""
+    width = len(layout.fields)
+    cells = row.filled if len(row.cells) > width else row.cells
+    if len(cells) != width:
+        hint = "a tab inside a cell?" if len(cells) > width else "a lost tab or a cut-off line?"
+        hint = "a tab inside a cell?" if len(cells) > width else "a lost tab or a cut-off line?"
+        found.quarantine(row, "cells", f"expected {width} tab-separated cells, found {len(cells)} ({hint})")
+        return None
+    values = {f: cells[i].strip() for i, f in enumerate(layout.fields) if f is not None}
+    seq = parse_seq(values["seq"])
+    if seq is None:
+        what = "a second header row that differs from the first" if values["seq"] == "序号" \
+            else f"序号 {values['seq']!r} is not a whole number"
+        found.quarantine(row, "seq", f"{what}; fix the 序号 cell", "seq")
+        return None
+    if not values.get("title"):
+        found.quarantine(row, "title", f"duty {seq} has an empty 事项名称; fill it in", "title")
+        return None
+    if "category" in values:
+        # A blank under a filled one is a flattened merged cell: same as above.
+        category = found.clean(values["category"], row.line, "category") or category
+    else:
+        category = None
+    title = found.clean(values["title"], row.line, "title")
+    return Duty(list=kind, seq=seq, category=category, title=title, source_line=row.line,
+                raw=row.cells)
+
+
+def parse_seq(text: str) -> int | None:
+    """parse_seq("１２") -> 12; parse_seq("12.") -> 12; parse_seq("十二") -> None."""
+    text = text.translate(FULL_WIDTH_DIGITS).rstrip(".、．")
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def check_sequences(duties: list[Duty], found: Collector) -> None:
+    """Warn about a repeated or skipped 序号 within a list; both rows stay."""
+    last: dict[str, int] = {}
+    seen: set[tuple[str, int]] = set()
+    for duty in duties:
+        if (duty.list, duty.seq) in seen:
+            found.add("warning", "seq-repeat", f"{duty.list} list repeats 序号 {duty.seq}; "
+                      "both rows are kept", duty.source_line, "seq", "\t".join(duty.raw))
+        elif duty.seq != last.get(duty.list, 0) + 1:
+            found.add("warning", "seq-gap", f"{duty.list} list goes from 序号 "
+                      f"{last.get(duty.list, 0)} to {duty.seq}", duty.source_line, "seq",
+                      "\t".join(duty.raw))
+        seen.add((duty.list, duty.seq))
+        last[duty.list] = duty.seq

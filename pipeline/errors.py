@@ -1,0 +1,26 @@
+"""One exception tree for the whole package.
+
+PipelineError
+├── SourceError      a document cannot be read at all (empty, binary, undecodable, no list)
+└── DatabaseError    the database cannot be reached or written
+
+Row-level problems are never exceptions: they are `Finding` values (records.py).
+"""
+
+
+class PipelineError(Exception):
+    """Base of every error the pipeline raises on purpose."""
+
+
+class SourceError(PipelineError):
+    """A document cannot be read; the message says why and what to do."""
+
+    def __init__(self, path: str, message: str, code: str = "unreadable") -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+        self.code = code
+
+
+class DatabaseError(PipelineError):
+    """The database cannot be reached or written; the message masks any password."""

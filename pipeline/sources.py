@@ -1,0 +1,93 @@
+"""Read stage: bytes → text, with the container found by content and the encoding recorded."""
+
+import codecs
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import SourceError
+
+MAX_BYTES = 50 * 1024 * 1024
+
+# Byte-order marks first, then the encodings tried on the whole file, in order.
+BOMS = [
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+ENCODINGS = ["utf-8", "gb18030"]
+
+# Containers we recognize by their first bytes but cannot read (yet); each message says what to do.
+UNSUPPORTED = [
+    (b"\xd0\xcf\x11\xe0", "a legacy Office file (.xls/.doc/.wps)",
+     "convert it: libreoffice --headless --convert-to xlsx (or docx) FILE"),
+    (b"%PDF", "a PDF", "export its tables to .xlsx or tab-separated text first"),
+    (b"PK\x03\x04", "a zip container (.xlsx/.docx)",
+     "save it as tab-separated text (.txt) until the xlsx/docx reader lands"),
+]
+
+
+@dataclass(frozen=True)
+class Source:
+    path: str
+    sha256: str
+    format: str
+    encoding: str
+    text: str
+
+
+def read_source(path: Path, max_bytes: int = MAX_BYTES) -> Source:
+    """Read one document; raise SourceError with what to do when it cannot be read."""
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(name, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit "
+                              "(raise it with --max-bytes if the file is genuine)", "too-large")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(name, f"cannot read file: {exc.strerror}") from exc
+    return parse_source(name, data)
+
+
+def parse_source(name: str, data: bytes) -> Source:
+    """Decode bytes already in memory; see read_source."""
+    if not data.strip():
+        raise SourceError(name, "file is empty", "empty")
+    for magic, what, fix in UNSUPPORTED:
+        if data.startswith(magic):
+            raise SourceError(name, f"this is {what}, which cannot be read yet; {fix}", "format")
+    text, encoding = decode_text(name, data)
+    if "\x00" in text:
+        raise SourceError(name, "file holds NUL bytes: binary data, not a list", "binary")
+    if text.lstrip().lower().startswith(("<!doctype", "<html")):
+        raise SourceError(name, "this is an HTML page, which cannot be read yet; "
+                          "copy its tables into tab-separated text", "format")
+    return Source(name, hashlib.sha256(data).hexdigest(), "tsv", encoding, text)
+
+
+def decode_text(name: str, data: bytes) -> tuple[str, str]:
+    """Decode the whole file with the first encoding that fits: (text, encoding name).
+
+    decode_text("x", "序号".encode("gb18030")) -> ("序号", "gb18030")
+    """
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            return check_decoded(name, data.decode(encoding, errors="replace"), encoding)
+    for encoding in ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return check_decoded(name, text, encoding)
+    raise SourceError(name, f"cannot decode as {' or '.join(ENCODINGS)}; "
+                      "re-save it as UTF-8", "encoding")
+
+
+def check_decoded(name: str, text: str, encoding: str) -> tuple[str, str]:
+    """Refuse text that holds U+FFFD: something was lost before or during decoding."""
+    if "\ufffd" in text:
+        line = text[: text.index("\ufffd")].count("\n") + 1
+        raise SourceError(name, f"line {line}: bytes that are not valid {encoding}; "
+                          "re-save the file as UTF-8", "encoding")
+    return text, encoding

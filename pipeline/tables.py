@@ -1,0 +1,87 @@
+"""Tables stage: text → sections, each a title, a header and rows with their source lines.
+
+Portal scrapes repeat the header row at every page break; the repeats are dropped here.
+"""
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from pipeline.vocabulary import load_vocabulary
+
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    cells: list[str]
+
+    @property
+    def raw(self) -> str:
+        return "\t".join(self.cells)
+
+    @property
+    def filled(self) -> list[str]:
+        """The cells up to the last non-blank one: a title line may carry trailing tabs."""
+        end = len(self.cells)
+        while end and not self.cells[end - 1].strip():
+            end -= 1
+        return self.cells[:end]
+
+
+@dataclass
+class Section:
+    title: str
+    title_line: int
+    header: Row | None = None
+    rows: list[Row] = field(default_factory=list)
+
+
+@dataclass
+class Tables:
+    """The sections of a document, and the rows that belong to none (before any title)."""
+
+    sections: list[Section] = field(default_factory=list)
+    orphans: list[Row] = field(default_factory=list)
+
+
+def read_rows(text: str) -> Iterator[Row]:
+    """Split tab-separated text into rows, numbered from 1 as an editor numbers lines."""
+    for number, line in enumerate(LINE_BREAK.split(text), start=1):
+        if line.strip():
+            yield Row(number, line.split("\t"))
+
+
+def parse_tables(rows: Iterable[Row]) -> Tables:
+    """Group rows into sections: a title line starts one, its first header row is kept."""
+    tables = Tables()
+    seq_words = set(load_vocabulary("headers")["fields"]["seq"])
+    current: Section | None = None
+    for row in rows:
+        first = row.cells[0].strip()
+        if len(row.filled) == 1 and is_title(first):
+            current = Section(first, row.line)
+            tables.sections.append(current)
+        elif current is None:
+            tables.orphans.append(row)
+        elif first in seq_words and current.header is None:
+            current.header = row
+        elif first in seq_words and same_cells(row, current.header):
+            continue  # the header again, after a page break
+        else:
+            current.rows.append(row)  # a different header mid-list is flagged by documents
+    return tables
+
+
+def same_cells(row: Row, other: Row | None) -> bool:
+    return other is not None and [c.strip() for c in row.filled] == [
+        c.strip() for c in other.filled
+    ]
+
+
+def is_title(text: str) -> bool:
+    """A list title names a 清单, or is cut short after 事项: is_title("…基本履职事项清单")."""
+    if any(text.endswith(e) for endings in load_vocabulary("titles").values() for e in endings):
+        return True
+    return "清单" in text or re.search(r"事项清?$", text) is not None

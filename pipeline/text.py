@@ -1,0 +1,55 @@
+"""Text normalization: the fixes applied to every title and step, each one named.
+
+Callers keep the original (Duty.raw, Step.raw) and record the named fixes as a warning.
+"""
+
+import re
+from dataclasses import dataclass
+
+# Han characters plus CJK and full-width punctuation: what counts as "Chinese" around a fix.
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK = f"{HAN}\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201d"
+
+FULL_WIDTH = {",": "，", ";": "；", ":": "：", "(": "（", ")": "）"}
+FOLD = str.maketrans(
+    {chr(0xFF10 + i): chr(0x30 + i) for i in range(10)}
+    | {chr(0xFF21 + i): chr(0x41 + i) for i in range(26)}
+    | {chr(0xFF41 + i): chr(0x61 + i) for i in range(26)}
+)
+
+SPACE_BETWEEN_HAN = re.compile(f"(?<=[{CJK}])\\s+(?=[{CJK}])")
+PUNCT_BETWEEN_HAN = re.compile(f"(?<=[{CJK}）)])\\s*([,;:])\\s*(?=[{CJK}（(])")
+PARENTHESES = re.compile(f"\\(([^()]*[{HAN}][^()]*)\\)")
+LATIN_WORD = re.compile(f"(?<=[{HAN}])\\s*([A-Za-z]+)\\s*(?=[{HAN}])")
+WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    text: str
+    fixes: list[str]
+    latin: list[str]  # Latin words inside Chinese text: flagged, never fixed
+
+
+def normalize_text(raw: str) -> Cleaned:
+    """Clean one piece of text and say what changed.
+
+    normalize_text("管理 工作,完成(一)").text -> "管理工作，完成（一）"
+    """
+    fixes = []
+    text = WHITESPACE.sub(" ", raw).strip()
+    if text != raw.strip():
+        fixes.append("whitespace collapsed")
+    steps = [
+        (SPACE_BETWEEN_HAN, "", "space between Chinese characters removed"),
+        (PUNCT_BETWEEN_HAN, lambda m: FULL_WIDTH[m[1]], ", ; : made full-width"),
+        (PARENTHESES, lambda m: f"（{m[1]}）", "( ) made full-width"),
+    ]
+    for pattern, replacement, fix in steps:
+        text, count = pattern.subn(replacement, text)  # type: ignore[call-overload]
+        if count:
+            fixes.append(fix)
+    folded = text.translate(FOLD)
+    if folded != text:
+        fixes.append("full-width digits and letters folded")
+    return Cleaned(folded, fixes, LATIN_WORD.findall(folded))

@@ -1,0 +1,128 @@
+CREATE TABLE departments (
+	id BIGINT NOT NULL, 
+	name TEXT NOT NULL, 
+	short_name TEXT, 
+	jurisdiction TEXT, 
+	PRIMARY KEY (id), 
+	UNIQUE (name)
+);
+
+CREATE TABLE runs (
+	id INTEGER NOT NULL, 
+	started_at DATETIME NOT NULL, 
+	finished_at DATETIME, 
+	parser_version TEXT NOT NULL, 
+	arguments TEXT NOT NULL, 
+	documents_loaded INTEGER NOT NULL, 
+	documents_skipped INTEGER NOT NULL, 
+	documents_failed INTEGER NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE TABLE towns (
+	id BIGINT NOT NULL, 
+	name TEXT NOT NULL, 
+	kind TEXT NOT NULL, 
+	county TEXT, 
+	prefecture TEXT, 
+	province TEXT, 
+	PRIMARY KEY (id)
+);
+
+CREATE TABLE department_aliases (
+	jurisdiction TEXT NOT NULL, 
+	alias TEXT NOT NULL, 
+	department_id BIGINT NOT NULL, 
+	PRIMARY KEY (jurisdiction, alias), 
+	FOREIGN KEY(department_id) REFERENCES departments (id)
+);
+
+CREATE TABLE documents (
+	id BIGINT NOT NULL, 
+	town_id BIGINT NOT NULL, 
+	path TEXT NOT NULL, 
+	sha256 TEXT NOT NULL, 
+	format TEXT NOT NULL, 
+	encoding TEXT, 
+	parser_version TEXT NOT NULL, 
+	loaded_at DATETIME NOT NULL, 
+	rows_read INTEGER NOT NULL, 
+	duties_loaded INTEGER NOT NULL, 
+	rows_quarantined INTEGER NOT NULL, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(town_id) REFERENCES towns (id)
+);
+
+CREATE TABLE quality_issues (
+	id INTEGER NOT NULL, 
+	run_id INTEGER NOT NULL, 
+	document_id BIGINT, 
+	path TEXT NOT NULL, 
+	line INTEGER, 
+	field TEXT, 
+	code TEXT NOT NULL, 
+	severity TEXT NOT NULL, 
+	message TEXT NOT NULL, 
+	raw TEXT, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(run_id) REFERENCES runs (id)
+);
+
+CREATE INDEX quality_issues_run ON quality_issues (run_id);
+
+CREATE TABLE run_documents (
+	run_id INTEGER NOT NULL, 
+	path TEXT NOT NULL, 
+	status TEXT NOT NULL, 
+	rows_read INTEGER NOT NULL, 
+	duties_loaded INTEGER NOT NULL, 
+	rows_quarantined INTEGER NOT NULL, 
+	PRIMARY KEY (run_id, path), 
+	FOREIGN KEY(run_id) REFERENCES runs (id)
+);
+
+CREATE TABLE duties (
+	id BIGINT NOT NULL, 
+	document_id BIGINT NOT NULL, 
+	town_id BIGINT NOT NULL, 
+	list TEXT NOT NULL, 
+	seq INTEGER NOT NULL, 
+	category TEXT, 
+	title TEXT NOT NULL, 
+	source_line INTEGER NOT NULL, 
+	raw JSON NOT NULL, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(document_id) REFERENCES documents (id), 
+	FOREIGN KEY(town_id) REFERENCES towns (id)
+);
+
+CREATE INDEX duties_town_list_seq ON duties (town_id, list, seq);
+
+CREATE TABLE duty_departments (
+	duty_id BIGINT NOT NULL, 
+	department_id BIGINT NOT NULL, 
+	role TEXT NOT NULL, 
+	written TEXT NOT NULL, 
+	note TEXT, 
+	PRIMARY KEY (duty_id, department_id, role), 
+	FOREIGN KEY(duty_id) REFERENCES duties (id), 
+	FOREIGN KEY(department_id) REFERENCES departments (id)
+);
+
+CREATE INDEX duty_departments_department ON duty_departments (department_id);
+
+CREATE TABLE steps (
+	id BIGINT NOT NULL, 
+	duty_id BIGINT NOT NULL, 
+	party TEXT NOT NULL, 
+	position INTEGER NOT NULL, 
+	number INTEGER, 
+	section TEXT, 
+	department_id BIGINT, 
+	text TEXT NOT NULL, 
+	raw TEXT NOT NULL, 
+	PRIMARY KEY (id), 
+	UNIQUE (duty_id, party, position), 
+	FOREIGN KEY(duty_id) REFERENCES duties (id), 
+	FOREIGN KEY(department_id) REFERENCES departments (id)
+);

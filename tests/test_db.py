@@ -1,0 +1,94 @@
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from pipeline import db
+from pipeline.builds import load_outcomes
+from pipeline.errors import DatabaseError
+from pipeline.records import NormalizedDocument, Step
+from tests.dbutil import dump
+
+
+def build(url: str, doc: NormalizedDocument, force: bool = False) -> str:
+    [report] = load_outcomes(url, [(Path(doc.path), doc)], ["test"], force)
+    return report.status
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'duties.db'}"
+
+
+def count(url: str, table: str) -> int:
+    engine = db.open_engine(url)
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(db.metadata.tables[table]))
+                   .scalar_one())
+
+
+def test_load_twice_gives_identical_data(url: str, sample: NormalizedDocument) -> None:
+    assert build(url, sample) == "loaded"
+    first = dump(db.open_engine(url))
+    assert build(url, sample, force=True) == "loaded"
+    assert dump(db.open_engine(url)) == first
+    assert len(first["duties"]) == 250
+
+
+def test_unchanged_document_is_skipped(url: str, sample: NormalizedDocument) -> None:
+    build(url, sample)
+    assert build(url, sample) == "skipped"
+    changed = sample.model_copy(update={"sha256": "0" * 64})
+    assert build(url, changed) == "loaded"
+    assert count(url, "runs") == 3
+    assert count(url, "documents") == 1
+
+
+def test_reload_replaces_the_place(url: str, sample: NormalizedDocument) -> None:
+    build(url, sample)
+    smaller = sample.model_copy(update={"duties": sample.duties[:10], "sha256": "1" * 64})
+    build(url, smaller)
+    assert count(url, "duties") == 10
+
+
+def test_failed_load_leaves_previous_state(url: str, sample: NormalizedDocument) -> None:
+    build(url, sample)
+    before = dump(db.open_engine(url))
+    step = Step(party="town", position=1, text="同一位置", raw="同一位置")
+    broken_duty = sample.duties[200].model_copy(update={"steps": [step, step]})
+    broken = sample.model_copy(update={
+        "sha256": "2" * 64, "duties": [*sample.duties[:200], broken_duty]})
+    [report] = load_outcomes(url, [(Path(broken.path), broken)], ["test"])
+    assert report.status == "failed"
+    assert "nothing of it was written" in report.findings[0].message
+    assert dump(db.open_engine(url)) == before
+
+
+def test_findings_are_recorded_with_their_run(url: str, sample: NormalizedDocument) -> None:
+    from pipeline.records import Finding
+
+    finding = Finding(path=sample.path, line=9, code="x", severity="warning", message="m")
+    build(url, sample.model_copy(update={"findings": [finding]}))
+    engine = db.open_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(db.quality_issues.c.run_id, db.quality_issues.c.line)).all()
+    assert rows == [(1, 9)]
+
+
+def test_connection_error_masks_password() -> None:
+    with pytest.raises(DatabaseError) as caught:
+        db.open_engine("postgresql://someone:hunter2@127.0.0.1:1/nowhere")
+    message = str(caught.value)
+    assert "hunter2" not in message
+    assert "someone:***@127.0.0.1:1/nowhere" in message
+
+
+def test_not_a_url() -> None:
+    with pytest.raises(DatabaseError, match="not a database URL"):
+        db.open_engine("duties.db")
+
+
+def test_stable_ids_depend_only_on_parts() -> None:
+    assert db.stable_id("玛纳斯县农业农村局") == db.stable_id("玛纳斯县农业农村局")
+    assert db.stable_id("a", "b") != db.stable_id("ab")
+    assert 0 <= db.stable_id("x") < 2**63
