@@ -74,6 +74,10 @@ def normalize_path(path: Path, max_bytes: int | None = None) -> Outcome:
         return normalize_document(read_source(path, max_bytes or MAX_BYTES))
     except SourceError as exc:
         return Finding(path=str(path), code=exc.code, severity="error", message=exc.message)
+    except Exception as exc:  # a parser bug must not stop the other documents
+        return Finding(path=str(path), code="internal", severity="error",
+                       message=f"the parser failed on this document ({type(exc).__name__}: "
+                               f"{exc}); please report it with the file attached")
 
 
 def normalize_paths(paths: list[Path], jobs: int = 1,

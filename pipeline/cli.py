@@ -107,6 +107,29 @@ def schemas(out: Path, check: bool) -> None:
         sys.exit(EXIT_DATA)
 
 
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+def departments(url: str, as_json: bool) -> None:
+    """List each department with its aliases and its duty counts per role."""
+    import json
+
+    from pipeline.db import department_summary, open_engine
+    from pipeline.errors import PipelineError
+
+    try:
+        rows = department_summary(open_engine(url, existing=True))
+    except PipelineError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ENVIRONMENT)
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+            continue
+        click.echo(f"{row['name']}  counterpart {row['counterpart']}  receiver {row['receiver']}"
+                   f"  mentioned {row['mentioned']}\n    aliases: {'、'.join(row['aliases'])}")
+
+
 def report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"]], total: int,
            debug: bool, exit_zero: bool = False) -> None:
     """Run a build, show progress, print findings as path:line: message, set the exit status."""

@@ -30,6 +30,7 @@ from sqlalchemy import (
     delete,
     event,
     exists,
+    inspect,
     select,
     update,
 )
@@ -38,7 +39,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from pipeline import PARSER_VERSION
+from pipeline import parser_version
 from pipeline.errors import DatabaseError
 from pipeline.records import NormalizedDocument
 
@@ -183,8 +184,11 @@ def mask_url(url: str) -> str:
         return url
 
 
-def open_engine(url: str) -> Engine:
-    """An engine for `url`, checked by connecting once; DatabaseError says what to do."""
+def open_engine(url: str, existing: bool = False) -> Engine:
+    """An engine for `url`, checked by connecting once; DatabaseError says what to do.
+
+    With existing=True the database must already hold a build (for commands that only read).
+    """
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -193,6 +197,9 @@ def open_engine(url: str) -> Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if existing and not Path(parsed.database).exists():
+            raise DatabaseError(f"no database at {parsed.database}; build it first with make "
+                                "or pipeline build")
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed)
     if engine.dialect.name == "sqlite":
@@ -204,6 +211,9 @@ def open_engine(url: str) -> Engine:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         raise DatabaseError(f"cannot connect to {mask_url(url)}: {reason}; check that the "
                             "server is running, the database exists and the URL is right") from None
+    if existing and not inspect(engine).has_table("duties"):
+        raise DatabaseError(f"{mask_url(url)} holds no duties yet; build it first with make "
+                            "or pipeline build")
     return engine
 
 
@@ -251,8 +261,8 @@ def is_loaded(conn: Connection, doc: NormalizedDocument) -> bool:
 def start_run(engine: Engine, arguments: list[str]) -> int:
     with engine.begin() as conn:
         result = conn.execute(runs.insert().values(
-            started_at=now(), parser_version=PARSER_VERSION, arguments=json.dumps(arguments,
-                                                                                ensure_ascii=False)))
+            started_at=now(), parser_version=parser_version(),
+            arguments=json.dumps(arguments, ensure_ascii=False)))
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
@@ -386,3 +396,28 @@ def insert_missing(conn: Connection, table: Table, rows: list[dict[str, Any]]) -
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def department_summary(engine: Engine) -> list[dict[str, Any]]:
+    """Each department with its aliases and its duty counts per role, busiest first."""
+    from sqlalchemy import func
+
+    with engine.connect() as conn:
+        aliases: dict[int, list[str]] = {}
+        for department_id, alias in conn.execute(
+                select(department_aliases.c.department_id, department_aliases.c.alias)
+                .distinct().order_by(department_aliases.c.alias)):
+            aliases.setdefault(department_id, []).append(alias)
+        counts: dict[tuple[int, str], int] = {
+            (department_id, role): number for department_id, role, number in conn.execute(
+                select(duty_departments.c.department_id, duty_departments.c.role, func.count())
+                .group_by(duty_departments.c.department_id, duty_departments.c.role))
+        }
+        rows = conn.execute(select(departments).order_by(departments.c.name)).mappings().all()
+    summary = [
+        {**row, "aliases": aliases.get(row["id"], []),
+         **{role: counts.get((row["id"], role), 0)
+            for role in ("counterpart", "receiver", "mentioned")}}
+        for row in rows
+    ]
+    return sorted(summary, key=lambda r: (-r["counterpart"] - r["receiver"], r["name"]))

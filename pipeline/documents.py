@@ -5,44 +5,18 @@ with "row-" and which carries the row's raw text (a quarantined row).
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-from pipeline import PARSER_VERSION
+from pipeline import parser_version
+from pipeline.departments import resolve_departments, split_departments, split_receiver
 from pipeline.errors import SourceError
+from pipeline.findings import Collector
 from pipeline.layout import HEADERS_FILE, Layout, parse_header, parse_list_kind, parse_place
-from pipeline.records import Duty, Finding, ListKind, NormalizedDocument, Severity, Town
+from pipeline.records import Duty, DutyDepartment, ListKind, NormalizedDocument, Step, Town
 from pipeline.sources import Source
+from pipeline.steps import Context, parse_steps
 from pipeline.tables import Row, Section, parse_tables, read_rows
-from pipeline.text import normalize_text
 
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-
-
-@dataclass
-class Collector:
-    """Findings of one document, each tied to its path."""
-
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-
-    def add(self, severity: Severity, code: str, message: str, line: int | None = None,
-            field: str | None = None, raw: str | None = None) -> None:
-        self.findings.append(Finding(path=self.path, line=line, field=field, code=code,
-                                     severity=severity, message=message, raw=raw))
-
-    def clean(self, raw: str, line: int, field: str) -> str:
-        """Normalized text; each fix and each Latin word inside Chinese becomes a warning."""
-        cleaned = normalize_text(raw)
-        if cleaned.fixes:
-            self.add("warning", "text-fixed", f"{field}: {'; '.join(cleaned.fixes)} "
-                     "(the original is kept in raw)", line, field, raw)
-        for word in cleaned.latin:
-            self.add("warning", "latin-word", f"{field}: Latin word {word!r} inside Chinese "
-                     "text, left as is; correct the source if it is a slip", line, field, raw)
-        return cleaned.text
-
-    def quarantine(self, row: Row, code: str, message: str, field: str | None = None) -> None:
-        self.add("error", f"row-{code}", message, row.line, field, row.raw)
 
 
 def normalize_document(source: Source) -> NormalizedDocument:
@@ -66,14 +40,15 @@ def normalize_document(source: Source) -> NormalizedDocument:
             found.add("warning", "title-place", f"title names {place.name}, earlier titles "
                       f"named {town.name if town else '?'}; rows are filed under the first",
                       section.title_line, "title", section.title)
-        duties.extend(parse_section(section, kind, found))
+        duties.extend(parse_section(section, kind, place or town, found))
     if town is None:
         raise SourceError(source.path, "no list title names a place (…县…镇 or …街道); "
                           "check the titles, or add the place kind to pipeline/vocab/places.toml",
                           "no-place")
     check_sequences(duties, found)
+    duties, departments = resolve_departments(duties, town, found)
     return NormalizedDocument(
-        parser_version=PARSER_VERSION,
+        parser_version=parser_version(),
         path=source.path,
         sha256=source.sha256,
         format=source.format,
@@ -81,6 +56,7 @@ def normalize_document(source: Source) -> NormalizedDocument:
         town=town,
         rows_read=sum(len(section.rows) for section in tables.sections) + len(tables.orphans),
         duties=duties,
+        departments=departments,
         findings=found.findings,
     )
 
@@ -103,7 +79,8 @@ def section_identity(section: Section, found: Collector) -> tuple[ListKind | Non
     return kind, place
 
 
-def parse_section(section: Section, kind: ListKind | None, found: Collector) -> Iterator[Duty]:
+def parse_section(section: Section, kind: ListKind | None, town: Town | None,
+                  found: Collector) -> Iterator[Duty]:
     """Duties of one list; when the header is unusable every row is quarantined."""
     if section.header is None:
         for row in section.rows:
@@ -123,9 +100,10 @@ def parse_section(section: Section, kind: ListKind | None, found: Collector) -> 
             found.quarantine(row, "bad-header", f"not loaded: the header on line {header.line} "
                              "is not understood")
         return
+    places = tuple(p for p in (town.county, town.prefecture) if p) if town else ()
     category: str | None = None
     for row in section.rows:
-        duty = parse_duty(row, kind, layout, category, found)
+        duty = parse_duty(row, kind, layout, category, found, places)
         if duty is not None:
             category = duty.category
             yield duty
@@ -141,7 +119,7 @@ def header_problem(kind: ListKind, layout: Layout) -> str | None:
 
 
 def parse_duty(row: Row, kind: ListKind, layout: Layout, category: str | None,
-               found: Collector) -> Duty | None:
+               found: Collector, places: tuple[str, ...] = ()) -> Duty | None:
     """One row → a Duty, or None with the row quarantined and the reason recorded."""
     width = len(layout.fields)
     cells = row.filled if len(row.cells) > width else row.cells
@@ -166,8 +144,36 @@ def parse_duty(row: Row, kind: ListKind, layout: Layout, category: str | None,
     else:
         category = None
     title = found.clean(values["title"], row.line, "title")
+    steps, links = parse_responsibilities(values, Context(found, row.line, "", places))
     return Duty(list=kind, seq=seq, category=category, title=title, source_line=row.line,
-                raw=row.cells)
+                raw=row.cells, steps=steps, departments=links)
+
+
+# Responsibility columns and the party (上级部门 / 镇 / 承接部门) whose steps they hold.
+PARTIES = {"upper_duties": "upper", "town_duties": "town", "receiver_method": "receiver"}
+
+
+def parse_responsibilities(values: dict[str, str],
+                           context: Context) -> tuple[list[Step], list[DutyDepartment]]:
+    """Steps of each party, and the departments the columns name (as written for now)."""
+    links = [DutyDepartment(department=name, role="counterpart", written=name)
+             for name in split_departments(values.get("counterpart", ""))]
+    links += [DutyDepartment(department=name, role="receiver", written=name)
+              for name in split_departments(values.get("receiver_department", ""))]
+    cells = {field: values[field] for field in PARTIES if field in values}
+    if "receiver" in values:  # 承接部门及工作方式 in one cell: 玛纳斯县民政局： 由县民政局…
+        receiver, cells["receiver"] = split_receiver(values["receiver"])
+        if receiver:
+            links.append(DutyDepartment(department=receiver, role="receiver", written=receiver))
+        else:
+            context.found.add("warning", "receiver-missing", "承接部门及工作方式 names no "
+                              "department before a colon (玛纳斯县民政局： …); the text is kept "
+                              "as the receiver's steps", context.line, "receiver", values["receiver"])
+    steps: list[Step] = []
+    for field, cell in cells.items():
+        party = PARTIES.get(field, "receiver")
+        steps += parse_steps(cell, party, context.at(field))  # type: ignore[arg-type]
+    return steps, links
 
 
 def parse_seq(text: str) -> int | None:

@@ -33,6 +33,20 @@ def test_build_sample_end_to_end(tmp_path: Path) -> None:
     assert conn.execute(
         "select seq, category, source_line from duties where list='withdrawn' and title=?",
         ("出具婚姻状况证明（婚姻关系证明、分居证明）",)).fetchall() == [(1, "民生服务", 315)]
+    steps = conn.execute(
+        "select s.party, s.position, s.number, s.section, s.text from steps s join duties d "
+        "on d.id = s.duty_id where d.list = 'cooperative' and d.seq = 35 order by s.party desc, "
+        "s.position").fetchall()
+    assert steps[0] == ("upper", 1, None, "分户工作", "收到申请后，指派相关责任民警核实申请人宅基地"
+                        "基本情况，无误后指派相关户籍民警为申请人办理分户工作。")
+    assert [row[:4] for row in steps] == [("upper", 1, None, "分户工作"), ("upper", 2, None, "落户工作"),
+                                          ("town", 1, None, "分户工作"), ("town", 2, None, "落户工作")]
+    assert conn.execute(
+        "select p.name from duty_departments l join departments p on p.id = l.department_id "
+        "join duties d on d.id = l.duty_id where d.list = 'withdrawn' and d.seq = 11 "
+        "and l.role = 'receiver'").fetchall() == [("玛纳斯县残疾人联合会",)]  # 玛纳斯县残联
+    assert conn.execute(
+        "select count(*) from steps where department_id is not null").fetchone()[0] > 0
     again = run("build", str(SAMPLE), "--db", f"sqlite:///{database}")
     assert "unchanged, skipped" in again.stdout
     forced = run("build", str(SAMPLE), "--db", f"sqlite:///{database}", "--force")

@@ -33,6 +33,8 @@ def test_load_twice_gives_identical_data(url: str, sample: NormalizedDocument) -
     assert build(url, sample, force=True) == "loaded"
     assert dump(db.open_engine(url)) == first
     assert len(first["duties"]) == 250
+    assert len(first["departments"]) == len(sample.departments)  # no duplicates on rebuild
+    assert len(first["steps"]) == sum(len(d.steps) for d in sample.duties)
 
 
 def test_unchanged_document_is_skipped(url: str, sample: NormalizedDocument) -> None:

@@ -1,0 +1,40 @@
+"""Findings: problems kept as data, collected per document while it is normalized."""
+
+from dataclasses import dataclass, field
+
+from pipeline.records import Finding, Severity
+from pipeline.tables import Row
+from pipeline.text import normalize_text
+
+
+@dataclass
+class Collector:
+    """Findings of one document, each tied to its path."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, severity: Severity, code: str, message: str, line: int | None = None,
+            field: str | None = None, raw: str | None = None) -> None:
+        """Record a finding; a warning already said for the same line and field is said once."""
+        if severity == "warning" and any(
+            (f.line, f.field, f.code, f.message) == (line, field, code, message)
+            for f in self.findings[-20:]
+        ):
+            return
+        self.findings.append(Finding(path=self.path, line=line, field=field, code=code,
+                                     severity=severity, message=message, raw=raw))
+
+    def clean(self, raw: str, line: int, field: str) -> str:
+        """Normalized text; each fix and each Latin word inside Chinese becomes a warning."""
+        cleaned = normalize_text(raw)
+        if cleaned.fixes:
+            self.add("warning", "text-fixed", f"{field}: {'; '.join(cleaned.fixes)} "
+                     "(the original is kept in raw)", line, field, raw)
+        for word in cleaned.latin:
+            self.add("warning", "latin-word", f"{field}: Latin word {word!r} inside Chinese "
+                     "text, left as is; correct the source if it is a slip", line, field, raw)
+        return cleaned.text
+
+    def quarantine(self, row: Row, code: str, message: str, field: str | None = None) -> None:
+        self.add("error", f"row-{code}", message, row.line, field, row.raw)

@@ -1,0 +1,200 @@
+"""Steps stage: a responsibility cell → ordered steps (section, department, number, text).
+
+A cell is first cut into blocks at HTML block elements (<p>, <ol>, <li>, <br>) or line
+breaks; a block is then a section heading (一、分户工作), a department sub-heading
+(县自然资源局, or 县应急管理局 指导… inline), or text cut at its number marks.
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from pipeline.departments import department_heading
+from pipeline.findings import Collector
+from pipeline.records import Party, Step
+from pipeline.vocabulary import load_vocabulary
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+BLOCK_TAGS = frozenset({"p", "div", "ol", "ul", "li", "br", "tr", "td", "th", "table", "section",
+                        "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
+INLINE_TAGS = frozenset({"span", "strong", "b", "em", "i", "font", "u", "a"})
+HTML_TAG = re.compile(f"</?(?:{'|'.join(sorted(BLOCK_TAGS | INLINE_TAGS))})\\b[^>]*>", re.I)
+LINES = re.compile(r"\r\n|\r|\n")
+TRAILING = re.compile(r"[；;\s]+$")
+CHINESE_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
+
+
+@dataclass(frozen=True)
+class Block:
+    text: str
+    item: int | None = None  # position in its <ol>/<ul> when the block is an <li>
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A step before cleaning: its number mark's value and its text as written."""
+
+    number: int | None
+    raw: str
+
+
+@cache
+def marker_pattern() -> re.Pattern[str]:
+    """Any number mark, only at a block's start or after whitespace or ；; 。"""
+    marks = "|".join(load_vocabulary("numbering")["markers"])
+    return re.compile(f"(?:^|(?<=[\\s；;。]))(?:{marks})")
+
+
+@cache
+def heading_pattern() -> re.Pattern[str]:
+    marks = "|".join(load_vocabulary("numbering")["headings"])
+    return re.compile(f"^(?:{marks})\\s*(?P<rest>.+)$")
+
+
+def parse_step_marker(mark: str) -> int | None:
+    """The number a mark stands for.
+
+    parse_step_marker("（12）") -> 12; parse_step_marker("③") -> 3; parse_step_marker("前") -> None
+    """
+    match = marker_pattern().match(mark)
+    if match is None:
+        return None
+    value = next(group for group in match.groups() if group is not None)
+    if value in "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳":
+        return ord(value) - ord("①") + 1
+    if value in "⑴⑵⑶⑷⑸⑹⑺⑻⑼⑽⑾⑿⒀⒁⒂⒃⒄⒅⒆⒇":
+        return ord(value) - ord("⑴") + 1
+    return int(value.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
+
+
+def read_blocks(raw: str) -> list[Block]:
+    """Cut a cell into blocks: HTML block elements when it holds HTML, else its lines."""
+    if not HTML_TAG.search(raw):
+        return [Block(line.strip()) for line in LINES.split(raw) if line.strip()]
+    return html_blocks(raw)
+
+
+def html_blocks(raw: str) -> list[Block]:
+    """Blocks of an HTML fragment; an unclosed <ol> simply runs to the end of the cell."""
+    import lxml.html
+
+    parser = lxml.html.HTMLParser(no_network=True, remove_comments=True,
+                                  remove_pis=True)
+    root = lxml.html.fragment_fromstring(raw, create_parent="div", parser=parser)
+    blocks: list[Block] = []
+    buffer: list[str] = []
+
+    def flush(item: int | None = None) -> None:
+        text = "".join(buffer).strip()
+        buffer.clear()
+        if text:
+            blocks.append(Block(text, item))
+
+    def visit(element: "HtmlElement") -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        block = tag.lower() in BLOCK_TAGS
+        if block:
+            flush()
+        buffer.append(element.text or "")
+        for child in element:
+            visit(child)
+            buffer.append(child.tail or "")
+        if block:
+            flush(list_position(element) if tag.lower() == "li" else None)
+
+    visit(root)
+    flush()
+    return blocks
+
+
+def list_position(item: "HtmlElement") -> int:
+    """1 + the number of <li> before this one in its list."""
+    return 1 + sum(1 for sibling in item.itersiblings(preceding=True) if sibling.tag == "li")
+
+
+def split_pieces(text: str) -> Iterator[Piece]:
+    """Cut a block at its number marks; text before the first mark is an unnumbered piece.
+
+    [p.number for p in split_pieces("1.甲； 2.乙")] -> [1, 2]
+    """
+    marks = list(marker_pattern().finditer(text))
+    head = text[: marks[0].start()] if marks else text
+    if head.strip():
+        yield Piece(None, head.strip())
+    ends = [mark.start() for mark in marks[1:]] + [len(text)]
+    for mark, end in zip(marks, ends[: len(marks)], strict=True):
+        yield Piece(parse_step_marker(mark.group()), text[mark.start(): end].strip())
+
+
+def strip_marker(text: str) -> str:
+    """strip_marker("（2）通知") -> "通知"."""
+    return marker_pattern().sub("", text, count=1) if marker_pattern().match(text) else text
+
+
+@dataclass
+class Context:
+    """Where the cell is, for findings: the collector, source line and field name."""
+
+    found: Collector
+    line: int
+    field: str
+    places: tuple[str, ...] = ()
+
+    def at(self, field: str) -> "Context":
+        return Context(self.found, self.line, field, self.places)
+
+
+def parse_steps(raw: str, party: Party, context: Context) -> list[Step]:
+    """All steps of one party's cell, positioned 1… across its sections."""
+    steps: list[Step] = []
+    section: str | None = None
+    department: str | None = None
+    previous: int | None = None
+    for block in read_blocks(raw):
+        text = " ".join(block.text.split())
+        if heading := heading_pattern().match(text):
+            section, department, previous = heading["rest"].strip(), None, None
+            continue
+        if named := department_heading(text, context.places):
+            department, rest = named
+            section, previous = department, None
+            if not rest:
+                continue
+            text = rest
+        # In an <ol><li> list the number is the item's position.
+        pieces = [Piece(block.item, text)] if block.item is not None else split_pieces(text)
+        for piece in pieces:
+            check_number(piece, previous, section, context)
+            if piece.number is not None:
+                previous = piece.number
+            cleaned = clean_step(piece, context)
+            if cleaned:
+                steps.append(Step(party=party, position=len(steps) + 1, number=piece.number,
+                                  section=section, department=department, text=cleaned,
+                                  raw=piece.raw))
+    return steps
+
+
+def clean_step(piece: Piece, context: Context) -> str:
+    """Step text without its mark, HTML, trailing ；/; or stray whitespace; fixes are warnings."""
+    body = strip_marker(piece.raw)
+    return TRAILING.sub("", context.found.clean(body, context.line, context.field))
+
+
+def check_number(piece: Piece, previous: int | None, section: str | None,
+                 context: Context) -> None:
+    """Warn when a numbered sequence skips or repeats a number; the steps are kept."""
+    if piece.number is None:
+        return
+    expected = (previous or 0) + 1
+    if piece.number != expected:
+        where = f" under {section}" if section else ""
+        verb = "repeats" if previous is not None and piece.number <= previous else "skips to"
+        context.found.add("warning", "step-number", f"{context.field}: numbering{where} {verb} "
+                          f"{piece.number} where {expected} was expected; steps kept as written",
+                          context.line, context.field, piece.raw)
+
