@@ -10,8 +10,13 @@ RAW := $(wildcard raw/*.txt raw/*.tsv raw/*.html raw/*.htm raw/*.xlsx raw/*.docx
 JSON := $(patsubst raw/%,normalized/%.json,$(basename $(RAW)))
 CODE := $(wildcard pipeline/*.py pipeline/vocab/*.toml)
 
-.PHONY: all test lint schemas clean
+.PHONY: all test lint schemas clean load
+# With DATABASE_URL set (make DATABASE_URL=postgresql://…), the JSON is loaded there instead.
+ifdef DATABASE_URL
+all: load
+else
 all: $(DB)
+endif
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +36,9 @@ $(foreach ext,txt tsv html htm xlsx docx,$(eval $(call normalize_rule,$(ext))))
 $(DB): $(JSON) | $(BIN)/.installed
 	$(PIPELINE) load $(JSON) --db sqlite:///$@ || { touch -d @0 $@; exit 1; }
 	touch $@
+
+load: $(JSON) | $(BIN)/.installed
+	$(PIPELINE) load $(JSON) --db '$(DATABASE_URL)'
 
 test: $(BIN)/.installed
 	$(BIN)/pytest

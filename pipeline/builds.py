@@ -144,6 +144,7 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Outcome,
     doc = outcome
     try:
         with engine.begin() as conn:
+            db.lock_place(conn, doc)
             if not force and db.is_loaded(conn, doc):
                 db.record_document(conn, run_id, doc.path, "skipped", doc)
                 return DocumentReport(doc.path, "skipped", doc, doc.findings)

@@ -5,7 +5,6 @@ Exit status: 0 no error recorded (warnings allowed); 1 a document or row failed;
 Heavy modules are imported inside the commands so that `pipeline --help` stays quick.
 """
 
-import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -150,7 +149,8 @@ def report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"]], tota
             raise
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ENVIRONMENT)
-    findings = sorted((f for r in reports for f in r.findings),
+    # An unchanged document's findings were printed when it was loaded; its summary counts them.
+    findings = sorted((f for r in reports if r.status != "skipped" for f in r.findings),
                       key=lambda f: (f.path, f.line or 0))
     for finding in findings:
         click.echo(str(finding), err=True)
@@ -165,5 +165,8 @@ def report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"]], tota
 
 
 def main() -> None:
-    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    import logging
+
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
+    logging.addLevelName(logging.WARNING, "warning")
     cli(prog_name="pipeline")

@@ -6,6 +6,7 @@ any load order, and a department's identity is its canonical name.
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from sqlalchemy import (
     exists,
     inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -166,8 +168,16 @@ quality_issues = Table(
     Index("quality_issues_run", "run_id"),
 )
 
-# The tables a document's load replaces, children first.
-TOWN_DATA = (duty_departments, steps, duties, documents)
+# PostgreSQL only: trigram indexes for Chinese substring search (pg_trgm needs a UTF-8 LC_CTYPE).
+TRIGRAM_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
+TRIGRAM_INDEXES = {
+    "duties_title_trgm": "CREATE INDEX IF NOT EXISTS duties_title_trgm ON duties "
+                         "USING gin (title gin_trgm_ops)",
+    "steps_text_trgm": "CREATE INDEX IF NOT EXISTS steps_text_trgm ON steps "
+                       "USING gin (text gin_trgm_ops)",
+}
+
+log = logging.getLogger("pipeline")
 
 
 def stable_id(*parts: object) -> int:
@@ -225,8 +235,30 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create whatever tables are missing; safe to call on every run."""
+    """Create whatever tables and indexes are missing; safe to call on every run."""
     metadata.create_all(engine)
+    if engine.dialect.name == "postgresql":
+        check_postgres(engine)
+        with engine.begin() as conn:
+            conn.execute(text(TRIGRAM_EXTENSION))
+            for statement in TRIGRAM_INDEXES.values():
+                conn.execute(text(statement))
+
+
+def check_postgres(engine: Engine) -> None:
+    """Refuse a non-UTF-8 database; warn when its LC_CTYPE leaves pg_trgm blind to Chinese."""
+    with engine.connect() as conn:
+        encoding = conn.execute(text("SHOW server_encoding")).scalar_one()
+        ctype = conn.execute(text("SELECT datctype FROM pg_database "
+                                  "WHERE datname = current_database()")).scalar_one()
+    fix = ("create it with: CREATE DATABASE name TEMPLATE template0 ENCODING 'UTF8' "
+           "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
+    if encoding.upper() not in ("UTF8", "UTF-8"):
+        raise DatabaseError(f"{mask_url(str(engine.url))} uses encoding {encoding}, which cannot "
+                            f"hold Chinese text; {fix}")
+    if "utf" not in ctype.lower().replace("-", ""):
+        log.warning("%s has LC_CTYPE %s: pg_trgm will ignore Chinese characters and searches "
+                    "will not use their index; %s", mask_url(str(engine.url)), ctype, fix)
 
 
 def schema_ddl(dialect_name: str) -> str:
@@ -240,12 +272,24 @@ def schema_ddl(dialect_name: str) -> str:
             str(CreateIndex(index).compile(dialect=dialect)).strip()
             for index in sorted(table.indexes, key=lambda i: str(i.name))
         )
+    if dialect_name == "postgresql":
+        statements += [TRIGRAM_EXTENSION, *TRIGRAM_INDEXES.values()]
     return ";\n\n".join(statements) + ";\n"
 
 
 def town_id(doc: NormalizedDocument) -> int:
     town = doc.town
     return stable_id(town.province, town.prefecture, town.county, town.name)
+
+
+def lock_place(conn: Connection, doc: NormalizedDocument) -> None:
+    """Serialize loads of one place across processes (PostgreSQL; SQLite locks the file).
+
+    Taken first in the document's transaction and released when it ends, so two builds of
+    the same place started at once load it one after the other.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": town_id(doc)})
 
 
 def is_loaded(conn: Connection, doc: NormalizedDocument) -> bool:
@@ -382,8 +426,29 @@ def delete_orphan_departments(conn: Connection) -> None:
 
 
 def insert_all(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    if rows:
+    """Bulk insert: COPY on PostgreSQL, executemany INSERT elsewhere."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, table, rows)
+    else:
         conn.execute(table.insert(), rows)
+
+
+def copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """COPY … FROM STDIN through psycopg 3, inside the connection's open transaction."""
+    from psycopg import sql
+    from psycopg.types.json import Jsonb
+
+    columns = list(rows[0])
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns)))
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([Jsonb(row[c]) if c in json_columns else row[c] for c in columns])
 
 
 def insert_missing(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

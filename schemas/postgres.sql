@@ -126,3 +126,9 @@ CREATE TABLE steps (
 	FOREIGN KEY(duty_id) REFERENCES duties (id), 
 	FOREIGN KEY(department_id) REFERENCES departments (id)
 );
+
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+CREATE INDEX IF NOT EXISTS duties_title_trgm ON duties USING gin (title gin_trgm_ops);
+
+CREATE INDEX IF NOT EXISTS steps_text_trgm ON steps USING gin (text gin_trgm_ops);

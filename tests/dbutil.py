@@ -12,8 +12,16 @@ DATA_TABLES = ["towns", "documents", "duties", "steps", "departments", "departme
 VOLATILE = {"documents": {"loaded_at"}}
 
 
-def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every data table's rows, sorted, without the columns that record when."""
+    engine = db.open_engine(url)
+    try:
+        return dump_engine(engine)
+    finally:
+        engine.dispose()
+
+
+def dump_engine(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     tables = {}
     with engine.connect() as conn:
         for name in DATA_TABLES:

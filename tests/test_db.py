@@ -23,15 +23,17 @@ def url(tmp_path: Path) -> str:
 def count(url: str, table: str) -> int:
     engine = db.open_engine(url)
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(db.metadata.tables[table]))
-                   .scalar_one())
+        number = conn.execute(select(func.count()).select_from(db.metadata.tables[table]))
+        result = int(number.scalar_one())
+    engine.dispose()
+    return result
 
 
 def test_load_twice_gives_identical_data(url: str, sample: NormalizedDocument) -> None:
     assert build(url, sample) == "loaded"
-    first = dump(db.open_engine(url))
+    first = dump(url)
     assert build(url, sample, force=True) == "loaded"
-    assert dump(db.open_engine(url)) == first
+    assert dump(url) == first
     assert len(first["duties"]) == 250
     assert len(first["departments"]) == len(sample.departments)  # no duplicates on rebuild
     assert len(first["steps"]) == sum(len(d.steps) for d in sample.duties)
@@ -55,7 +57,7 @@ def test_reload_replaces_the_place(url: str, sample: NormalizedDocument) -> None
 
 def test_failed_load_leaves_previous_state(url: str, sample: NormalizedDocument) -> None:
     build(url, sample)
-    before = dump(db.open_engine(url))
+    before = dump(url)
     step = Step(party="town", position=1, text="同一位置", raw="同一位置")
     broken_duty = sample.duties[200].model_copy(update={"steps": [step, step]})
     broken = sample.model_copy(update={
@@ -63,7 +65,7 @@ def test_failed_load_leaves_previous_state(url: str, sample: NormalizedDocument)
     [report] = load_outcomes(url, [(Path(broken.path), broken)], ["test"])
     assert report.status == "failed"
     assert "nothing of it was written" in report.findings[0].message
-    assert dump(db.open_engine(url)) == before
+    assert dump(url) == before
 
 
 def test_findings_are_recorded_with_their_run(url: str, sample: NormalizedDocument) -> None:
@@ -74,6 +76,7 @@ def test_findings_are_recorded_with_their_run(url: str, sample: NormalizedDocume
     engine = db.open_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(select(db.quality_issues.c.run_id, db.quality_issues.c.line)).all()
+    engine.dispose()
     assert rows == [(1, 9)]
 
 
