@@ -44,7 +44,7 @@ test: $(BIN)/.installed
 	$(BIN)/pytest
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check pipeline tests bench
+	$(BIN)/ruff check pipeline tests $(wildcard bench)
 	$(BIN)/mypy pipeline
 
 schemas: $(BIN)/.installed
