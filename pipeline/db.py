@@ -84,7 +84,8 @@ duties = Table(
     Column("seq", Integer, nullable=False, comment="序号"),
     Column("category", Text, comment="事项类别; NULL when the list has none"),
     Column("title", Text, nullable=False, comment="事项名称"),
-    Column("source_line", Integer, nullable=False),
+    Column("source_line", Integer, nullable=False, comment="line, or row of source_sheet"),
+    Column("source_sheet", Text, comment="xlsx sheet or docx table; NULL for text"),
     Column("raw", RawJSON, nullable=False, comment="the source row's cells, lossless"),
     Index("duties_town_list_seq", "town_id", "list", "seq"),
 )
@@ -159,6 +160,7 @@ quality_issues = Table(
     Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
     Column("document_id", BigInteger, comment="no foreign key: findings outlive reloads"),
     Column("path", Text, nullable=False),
+    Column("sheet", Text),
     Column("line", Integer),
     Column("field", Text),
     Column("code", Text, nullable=False),
@@ -370,7 +372,7 @@ def load_document(conn: Connection, doc: NormalizedDocument, run_id: int) -> int
         duty_rows.append({
             "id": duty_id, "document_id": did, "town_id": tid, "list": duty.list,
             "seq": duty.seq, "category": duty.category, "title": duty.title,
-            "source_line": duty.source_line, "raw": duty.raw,
+            "source_line": duty.source_line, "source_sheet": duty.source_sheet, "raw": duty.raw,
         })
         step_rows.extend({
             "id": stable_id(duty_id, s.party, s.position), "duty_id": duty_id,

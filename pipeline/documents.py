@@ -13,16 +13,18 @@ from pipeline.findings import Collector
 from pipeline.layout import HEADERS_FILE, Layout, parse_header, parse_list_kind, parse_place
 from pipeline.records import Duty, DutyDepartment, ListKind, NormalizedDocument, Step, Town
 from pipeline.sources import Source
-from pipeline.steps import Context, parse_steps
-from pipeline.tables import Row, Section, parse_tables, read_rows
+from pipeline.steps import Context, parse_steps, plain_text
+from pipeline.tables import Row, Section, parse_tables
 
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# Responsibility columns and the party (上级部门 / 镇 / 承接部门) whose steps they hold.
+PARTIES = {"upper_duties": "upper", "town_duties": "town", "receiver_method": "receiver"}
 
 
 def normalize_document(source: Source) -> NormalizedDocument:
     """Turn a decoded source into duties and findings; raise SourceError if it holds no list."""
     found = Collector(source.path)
-    tables = parse_tables(read_rows(source.text))
+    tables = parse_tables(source.rows)
     if not tables.sections:
         raise SourceError(source.path, "no list title found: expected a line ending in "
                           "基本履职事项清单, 配合履职事项清单 or 上级部门收回事项清单 "
@@ -39,7 +41,7 @@ def normalize_document(source: Source) -> NormalizedDocument:
         elif place is not None and place != town:
             found.add("warning", "title-place", f"title names {place.name}, earlier titles "
                       f"named {town.name if town else '?'}; rows are filed under the first",
-                      section.title_line, "title", section.title)
+                      section.title_line, "title", section.title, section.sheet)
         duties.extend(parse_section(section, kind, place or town, found))
     if town is None:
         raise SourceError(source.path, "no list title names a place (…县…镇 or …街道); "
@@ -68,14 +70,14 @@ def section_identity(section: Section, found: Collector) -> tuple[ListKind | Non
         found.add("warning", "title-kind", f"title {section.title!r} ends with no known list "
                   "name (cut short?); the list is taken from its columns. If the title is "
                   "right, add its ending to pipeline/vocab/titles.toml",
-                  section.title_line, "title", section.title)
+                  section.title_line, "title", section.title, section.sheet)
         return None, None
     kind, place_text = named
     place = parse_place(place_text)
     if place is None:
         found.add("warning", "title-place", f"cannot find the place in title {section.title!r}; "
                   "add its kind (镇/乡/街道…) to pipeline/vocab/places.toml",
-                  section.title_line, "title", section.title)
+                  section.title_line, "title", section.title, section.sheet)
     return kind, place
 
 
@@ -87,15 +89,15 @@ def parse_section(section: Section, kind: ListKind | None, town: Town | None,
             found.quarantine(row, "no-header", f"list {section.title!r} has no 序号 header row "
                              "before its rows; add the header line")
         return
-    layout = parse_header(section.header.cells)
+    layout = parse_header(section.header.filled)
     kind = kind or layout.guess_kind()
     header = section.header
     if layout.extras:
         found.add("warning", "extra-columns", f"columns kept only in raw: {'、'.join(layout.extras)}",
-                  header.line, None, header.raw)
+                  header.line, None, header.raw, header.sheet)
     problem = header_problem(kind, layout)
     if problem:
-        found.add("error", "header", problem, header.line, None, header.raw)
+        found.add("error", "header", problem, header.line, None, header.raw, header.sheet)
         for row in section.rows:
             found.quarantine(row, "bad-header", f"not loaded: the header on line {header.line} "
                              "is not understood")
@@ -126,9 +128,12 @@ def parse_duty(row: Row, kind: ListKind, layout: Layout, category: str | None,
     if len(cells) != width:
         hint = "a tab inside a cell?" if len(cells) > width else "a lost tab or a cut-off line?"
         hint = "a tab inside a cell?" if len(cells) > width else "a lost tab or a cut-off line?"
-        found.quarantine(row, "cells", f"expected {width} tab-separated cells, found {len(cells)} ({hint})")
+        cells_are = "cells" if row.sheet else "tab-separated cells"
+        found.quarantine(row, "cells", f"expected {width} {cells_are}, found {len(cells)} ({hint})")
         return None
-    values = {f: cells[i].strip() for i, f in enumerate(layout.fields) if f is not None}
+    # Responsibility cells keep their markup for the steps stage; the others become plain text.
+    values = {f: cells[i].strip() if f in PARTIES else plain_text(cells[i])
+              for i, f in enumerate(layout.fields) if f is not None}
     seq = parse_seq(values["seq"])
     if seq is None:
         what = "a second header row that differs from the first" if values["seq"] == "序号" \
@@ -140,17 +145,15 @@ def parse_duty(row: Row, kind: ListKind, layout: Layout, category: str | None,
         return None
     if "category" in values:
         # A blank under a filled one is a flattened merged cell: same as above.
-        category = found.clean(values["category"], row.line, "category") or category
+        category = found.clean(values["category"], row.line, "category", row.sheet) or category
     else:
         category = None
-    title = found.clean(values["title"], row.line, "title")
-    steps, links = parse_responsibilities(values, Context(found, row.line, "", places))
+    title = found.clean(values["title"], row.line, "title", row.sheet)
+    steps, links = parse_responsibilities(values, Context(found, row.line, "", places, row.sheet))
     return Duty(list=kind, seq=seq, category=category, title=title, source_line=row.line,
-                raw=row.cells, steps=steps, departments=links)
+                source_sheet=row.sheet, raw=row.cells, steps=steps, departments=links)
 
 
-# Responsibility columns and the party (上级部门 / 镇 / 承接部门) whose steps they hold.
-PARTIES = {"upper_duties": "upper", "town_duties": "town", "receiver_method": "receiver"}
 
 
 def parse_responsibilities(values: dict[str, str],
@@ -168,7 +171,8 @@ def parse_responsibilities(values: dict[str, str],
         else:
             context.found.add("warning", "receiver-missing", "承接部门及工作方式 names no "
                               "department before a colon (玛纳斯县民政局： …); the text is kept "
-                              "as the receiver's steps", context.line, "receiver", values["receiver"])
+                              "as the receiver's steps", context.line, "receiver",
+                              values["receiver"], context.sheet)
     steps: list[Step] = []
     for field, cell in cells.items():
         party = PARTIES.get(field, "receiver")
@@ -189,10 +193,11 @@ def check_sequences(duties: list[Duty], found: Collector) -> None:
     for duty in duties:
         if (duty.list, duty.seq) in seen:
             found.add("warning", "seq-repeat", f"{duty.list} list repeats 序号 {duty.seq}; "
-                      "both rows are kept", duty.source_line, "seq", "\t".join(duty.raw))
+                      "both rows are kept", duty.source_line, "seq", "\t".join(duty.raw),
+                      duty.source_sheet)
         elif duty.seq != last.get(duty.list, 0) + 1:
             found.add("warning", "seq-gap", f"{duty.list} list goes from 序号 "
                       f"{last.get(duty.list, 0)} to {duty.seq}", duty.source_line, "seq",
-                      "\t".join(duty.raw))
+                      "\t".join(duty.raw), duty.source_sheet)
         seen.add((duty.list, duty.seq))
         last[duty.list] = duty.seq

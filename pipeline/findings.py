@@ -15,26 +15,27 @@ class Collector:
     findings: list[Finding] = field(default_factory=list)
 
     def add(self, severity: Severity, code: str, message: str, line: int | None = None,
-            field: str | None = None, raw: str | None = None) -> None:
+            field: str | None = None, raw: str | None = None, sheet: str | None = None) -> None:
         """Record a finding; a warning already said for the same line and field is said once."""
         if severity == "warning" and any(
             (f.line, f.field, f.code, f.message) == (line, field, code, message)
             for f in self.findings[-20:]
         ):
             return
-        self.findings.append(Finding(path=self.path, line=line, field=field, code=code,
-                                     severity=severity, message=message, raw=raw))
+        self.findings.append(Finding(path=self.path, sheet=sheet, line=line, field=field,
+                                     code=code, severity=severity, message=message, raw=raw))
 
-    def clean(self, raw: str, line: int, field: str) -> str:
+    def clean(self, raw: str, line: int, field: str, sheet: str | None = None) -> str:
         """Normalized text; each fix and each Latin word inside Chinese becomes a warning."""
         cleaned = normalize_text(raw)
         if cleaned.fixes:
             self.add("warning", "text-fixed", f"{field}: {'; '.join(cleaned.fixes)} "
-                     "(the original is kept in raw)", line, field, raw)
+                     "(the original is kept in raw)", line, field, raw, sheet)
         for word in cleaned.latin:
             self.add("warning", "latin-word", f"{field}: Latin word {word!r} inside Chinese "
-                     "text, left as is; correct the source if it is a slip", line, field, raw)
+                     "text, left as is; correct the source if it is a slip", line, field, raw,
+                     sheet)
         return cleaned.text
 
     def quarantine(self, row: Row, code: str, message: str, field: str | None = None) -> None:
-        self.add("error", f"row-{code}", message, row.line, field, row.raw)
+        self.add("error", f"row-{code}", message, row.line, field, row.raw, row.sheet)

@@ -21,6 +21,7 @@ class Finding(Record):
     """A problem found in a source, kept as data: where, what, and the raw text."""
 
     path: str
+    sheet: str | None = None  # the xlsx sheet or docx table of `line`
     line: int | None = None
     field: str | None = None
     code: str
@@ -29,7 +30,8 @@ class Finding(Record):
     raw: str | None = None
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        where = f"{self.path}[{self.sheet}]" if self.sheet else self.path
+        where = f"{where}:{self.line}" if self.line is not None else where
         return f"{where}: {self.severity}: {self.message}"
 
 
@@ -72,6 +74,7 @@ class Duty(Record):
     category: str | None
     title: str
     source_line: int
+    source_sheet: str | None = None
     # `list` above is the contract's column name; builtins.list keeps the type readable to mypy.
     raw: builtins.list[str]
     steps: builtins.list[Step] = []

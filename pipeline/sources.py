@@ -2,10 +2,14 @@
 
 import codecs
 import hashlib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.containers import docx_rows, html_rows, tsv_rows, xlsx_rows, zip_format
 from pipeline.errors import SourceError
+from pipeline.tables import Row
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -17,23 +21,25 @@ BOMS = [
 ]
 ENCODINGS = ["utf-8", "gb18030"]
 
-# Containers we recognize by their first bytes but cannot read (yet); each message says what to do.
+# Containers we recognize by their first bytes but cannot read; each message says what to do.
 UNSUPPORTED = [
     (b"\xd0\xcf\x11\xe0", "a legacy Office file (.xls/.doc/.wps)",
-     "convert it: libreoffice --headless --convert-to xlsx (or docx) FILE"),
-    (b"%PDF", "a PDF", "export its tables to .xlsx or tab-separated text first"),
-    (b"PK\x03\x04", "a zip container (.xlsx/.docx)",
-     "save it as tab-separated text (.txt) until the xlsx/docx reader lands"),
+     "convert it first: libreoffice --headless --convert-to xlsx FILE (docx for a .doc/.wps)"),
+    (b"%PDF", "a PDF", "export its tables to .xlsx (or copy them into a .docx) first"),
+    (b"{\\rtf", "an RTF document", "save it as .docx first"),
 ]
+HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body|table|meta|div|p)\b", re.I)
 
 
 @dataclass(frozen=True)
 class Source:
+    """A document's identity and its rows, read lazily from the container."""
+
     path: str
     sha256: str
-    format: str
-    encoding: str
-    text: str
+    format: str  # tsv, html, xlsx or docx: found from the content, never the file name
+    encoding: str | None  # None for xlsx/docx, whose XML declares its own
+    rows: Iterable[Row]
 
 
 def read_source(path: Path, max_bytes: int = MAX_BYTES) -> Source:
@@ -51,19 +57,23 @@ def read_source(path: Path, max_bytes: int = MAX_BYTES) -> Source:
 
 
 def parse_source(name: str, data: bytes) -> Source:
-    """Decode bytes already in memory; see read_source."""
+    """Find the container by content, decode text, and return the document's rows."""
     if not data.strip():
         raise SourceError(name, "file is empty", "empty")
+    sha256 = hashlib.sha256(data).hexdigest()
     for magic, what, fix in UNSUPPORTED:
         if data.startswith(magic):
-            raise SourceError(name, f"this is {what}, which cannot be read yet; {fix}", "format")
+            raise SourceError(name, f"this is {what}, which is not read directly; {fix}", "format")
+    if data.startswith(b"PK\x03\x04"):
+        kind = zip_format(name, data)
+        rows = xlsx_rows(name, data) if kind == "xlsx" else docx_rows(name, data)
+        return Source(name, sha256, kind, None, rows)
     text, encoding = decode_text(name, data)
     if "\x00" in text:
         raise SourceError(name, "file holds NUL bytes: binary data, not a list", "binary")
-    if text.lstrip().lower().startswith(("<!doctype", "<html")):
-        raise SourceError(name, "this is an HTML page, which cannot be read yet; "
-                          "copy its tables into tab-separated text", "format")
-    return Source(name, hashlib.sha256(data).hexdigest(), "tsv", encoding, text)
+    if HTML_START.match(text):
+        return Source(name, sha256, "html", encoding, html_rows(name, text))
+    return Source(name, sha256, "tsv", encoding, tsv_rows(text))
 
 
 def decode_text(name: str, data: bytes) -> tuple[str, str]:

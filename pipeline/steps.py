@@ -78,6 +78,13 @@ def read_blocks(raw: str) -> list[Block]:
     return html_blocks(raw)
 
 
+def plain_text(cell: str, separator: str = "\n") -> str:
+    """A cell without markup, one line per block: plain_text("<p>甲</p><p>乙</p>") -> "甲\\n乙"."""
+    if not HTML_TAG.search(cell):
+        return cell.strip()
+    return separator.join(block.text for block in html_blocks(cell))
+
+
 def html_blocks(raw: str) -> list[Block]:
     """Blocks of an HTML fragment; an unclosed <ol> simply runs to the end of the cell."""
     import lxml.html
@@ -143,9 +150,10 @@ class Context:
     line: int
     field: str
     places: tuple[str, ...] = ()
+    sheet: str | None = None
 
     def at(self, field: str) -> "Context":
-        return Context(self.found, self.line, field, self.places)
+        return Context(self.found, self.line, field, self.places, self.sheet)
 
 
 def parse_steps(raw: str, party: Party, context: Context) -> list[Step]:
@@ -182,7 +190,7 @@ def parse_steps(raw: str, party: Party, context: Context) -> list[Step]:
 def clean_step(piece: Piece, context: Context) -> str:
     """Step text without its mark, HTML, trailing ；/; or stray whitespace; fixes are warnings."""
     body = strip_marker(piece.raw)
-    return TRAILING.sub("", context.found.clean(body, context.line, context.field))
+    return TRAILING.sub("", context.found.clean(body, context.line, context.field, context.sheet))
 
 
 def check_number(piece: Piece, previous: int | None, section: str | None,
@@ -196,5 +204,5 @@ def check_number(piece: Piece, previous: int | None, section: str | None,
         verb = "repeats" if previous is not None and piece.number <= previous else "skips to"
         context.found.add("warning", "step-number", f"{context.field}: numbering{where} {verb} "
                           f"{piece.number} where {expected} was expected; steps kept as written",
-                          context.line, context.field, piece.raw)
+                          context.line, context.field, piece.raw, context.sheet)
 

@@ -14,12 +14,21 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 @dataclass(frozen=True)
 class Row:
+    """Cells and where they stand: a line of text, or a row of a sheet or docx table."""
+
     line: int
     cells: list[str]
+    sheet: str | None = None
 
     @property
     def raw(self) -> str:
         return "\t".join(self.cells)
+
+    @property
+    def single(self) -> str | None:
+        """The one text of a row that holds one (a title, perhaps merged across columns)."""
+        texts = {cell.strip() for cell in self.cells if cell.strip()}
+        return texts.pop() if len(texts) == 1 else None
 
     @property
     def filled(self) -> list[str]:
@@ -34,6 +43,7 @@ class Row:
 class Section:
     title: str
     title_line: int
+    sheet: str | None = None
     header: Row | None = None
     rows: list[Row] = field(default_factory=list)
 
@@ -60,8 +70,9 @@ def parse_tables(rows: Iterable[Row]) -> Tables:
     current: Section | None = None
     for row in rows:
         first = row.cells[0].strip()
-        if len(row.filled) == 1 and is_title(first):
-            current = Section(first, row.line)
+        single = row.single
+        if single is not None and is_title(single):
+            current = Section(single, row.line, row.sheet)
             tables.sections.append(current)
         elif current is None:
             tables.orphans.append(row)
