@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipeline.errors import SourceError
+from pipeline.errors import DatabaseError, SourceError
 from pipeline.records import Finding, NormalizedDocument
 
 if TYPE_CHECKING:
@@ -117,18 +117,21 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Outcome]], arguments:
     from pipeline import db
 
     engine = db.open_engine(url)
-    db.ensure_schema(engine)
-    run_id = db.start_run(engine, arguments)
-    counts = {"documents_loaded": 0, "documents_skipped": 0, "documents_failed": 0}
     try:
+        db.ensure_schema(engine)
+        run_id = db.start_run(engine, arguments)
+        counts = {"documents_loaded": 0, "documents_skipped": 0, "documents_failed": 0}
         for path, outcome in outcomes:
             report = load_outcome(engine, run_id, path, outcome, force)
             counts[f"documents_{report.status}"] += 1
             if progress:
                 progress()
             yield report
-    finally:
         db.finish_run(engine, run_id, counts)
+    except SQLAlchemyError as exc:  # outside a document's transaction: the database itself
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise DatabaseError(f"{db.mask_url(url)}: {reason}") from None
+    finally:
         engine.dispose()
 
 

@@ -237,14 +237,32 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create whatever tables and indexes are missing; safe to call on every run."""
+    """Create whatever tables, columns and indexes are missing; safe to call on every run."""
     metadata.create_all(engine)
+    add_missing_columns(engine)
     if engine.dialect.name == "postgresql":
         check_postgres(engine)
         with engine.begin() as conn:
             conn.execute(text(TRIGRAM_EXTENSION))
             for statement in TRIGRAM_INDEXES.values():
                 conn.execute(text(statement))
+
+
+def add_missing_columns(engine: Engine) -> None:
+    """Bring a database built by an older release up to date: columns are only ever added."""
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                if not column.nullable:
+                    raise DatabaseError(f"{mask_url(str(engine.url))}: table {table.name} lacks "
+                                        f"the required column {column.name}; rebuild into a new "
+                                        "database")
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def check_postgres(engine: Engine) -> None:

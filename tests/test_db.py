@@ -97,3 +97,16 @@ def test_stable_ids_depend_only_on_parts() -> None:
     assert db.stable_id("玛纳斯县农业农村局") == db.stable_id("玛纳斯县农业农村局")
     assert db.stable_id("a", "b") != db.stable_id("ab")
     assert 0 <= db.stable_id("x") < 2**63
+
+
+def test_older_database_gains_new_columns(url: str, sample: NormalizedDocument) -> None:
+    from sqlalchemy import inspect, text
+
+    build(url, sample)
+    engine = db.open_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE duties DROP COLUMN source_sheet"))
+    db.ensure_schema(engine)
+    assert "source_sheet" in {c["name"] for c in inspect(engine).get_columns("duties")}
+    engine.dispose()
+    assert build(url, sample, force=True) == "loaded"
