@@ -10,7 +10,7 @@ RAW := $(wildcard raw/*.txt raw/*.tsv raw/*.html raw/*.htm raw/*.xlsx raw/*.docx
 JSON := $(patsubst raw/%,normalized/%.json,$(basename $(RAW)))
 CODE := $(wildcard pipeline/*.py pipeline/vocab/*.toml)
 
-.PHONY: all test lint schemas clean load
+.PHONY: all test lint schemas clean load fuzz
 # With DATABASE_URL set (make DATABASE_URL=postgresql://…), the JSON is loaded there instead.
 ifdef DATABASE_URL
 all: load
@@ -42,6 +42,10 @@ load: $(JSON) | $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/pytest
+
+# The hypothesis properties of the readers and the step parser, with 2,000 examples each.
+fuzz: $(BIN)/.installed
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py tests/test_steps.py -q
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check pipeline tests $(wildcard bench)

@@ -65,7 +65,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def normalize_path(path: Path, max_bytes: int | None = None) -> Outcome:
+def normalize_path(path: Path, max_bytes: int | None = None, debug: bool = False) -> Outcome:
     """Read and normalize one raw document; an unreadable one becomes a single error Finding."""
     from pipeline.documents import normalize_document
     from pipeline.sources import MAX_BYTES, read_source
@@ -75,21 +75,24 @@ def normalize_path(path: Path, max_bytes: int | None = None) -> Outcome:
     except SourceError as exc:
         return Finding(path=str(path), code=exc.code, severity="error", message=exc.message)
     except Exception as exc:  # a parser bug must not stop the other documents
+        if debug:
+            raise
         return Finding(path=str(path), code="internal", severity="error",
                        message=f"the parser failed on this document ({type(exc).__name__}: "
                                f"{exc}); please report it with the file attached")
 
 
-def normalize_paths(paths: list[Path], jobs: int = 1,
-                    max_bytes: int | None = None) -> Iterator[tuple[Path, Outcome]]:
+def normalize_paths(paths: list[Path], jobs: int = 1, max_bytes: int | None = None,
+                    debug: bool = False) -> Iterator[tuple[Path, Outcome]]:
     """Normalize documents in order, over `jobs` worker processes when jobs > 1."""
     if jobs <= 1 or len(paths) <= 1:
         for path in paths:
-            yield path, normalize_path(path, max_bytes)
+            yield path, normalize_path(path, max_bytes, debug)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from zip(paths, pool.map(normalize_path, paths, [max_bytes] * len(paths),
-                                       chunksize=4), strict=True)
+        count = len(paths)
+        yield from zip(paths, pool.map(normalize_path, paths, [max_bytes] * count,
+                                       [debug] * count, chunksize=4), strict=True)
 
 
 def read_normalized(path: Path) -> Outcome:

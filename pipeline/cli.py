@@ -1,7 +1,8 @@
 """The `pipeline` command: reads arguments, calls one library function, reports.
 
 Exit status: 0 no error recorded (warnings allowed); 1 a document or row failed;
-2 usage error; 3 the database or environment failed (nothing half-written).
+2 usage error; 3 the database or environment failed (nothing half-written);
+4 a bug in the pipeline (rerun with --debug for the traceback).
 Heavy modules are imported inside the commands so that `pipeline --help` stays quick.
 """
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 EXIT_DATA = 1
 EXIT_ENVIRONMENT = 3
+EXIT_BUG = 4
 
 db_option = click.option(
     "--db", "url", metavar="URL", envvar="DATABASE_URL", show_envvar=True,
@@ -45,7 +47,7 @@ def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, max_bytes: 
     from pipeline.builds import discover, load_outcomes, normalize_paths
 
     files = discover(paths or [Path("raw")])
-    outcomes = normalize_paths(files, jobs, max_bytes)
+    outcomes = normalize_paths(files, jobs, max_bytes, debug)
     report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick), len(files),
            debug)
 
@@ -149,6 +151,12 @@ def report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"]], tota
             raise
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ENVIRONMENT)
+    except Exception as exc:
+        if debug:
+            raise
+        click.echo(f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug "
+                   "and report the traceback", err=True)
+        sys.exit(EXIT_BUG)
     # An unchanged document's findings were printed when it was loaded; its summary counts them.
     findings = sorted((f for r in reports if r.status != "skipped" for f in r.findings),
                       key=lambda f: (f.path, f.line or 0))

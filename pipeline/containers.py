@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import SourceError
 from pipeline.tables import Row, is_title, read_rows
+from pipeline.text import CONTROL
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -63,7 +64,7 @@ def html_rows(name: str, text: str) -> Iterator[Row]:
     parser = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True,
                                   encoding=None)
     try:
-        root = lxml.html.document_fromstring(text, parser=parser)
+        root = lxml.html.document_fromstring(CONTROL.sub("", text), parser=parser)
     except Exception as exc:  # lxml raises several types for a page it cannot build a tree of
         raise SourceError(name, f"cannot parse the HTML page ({exc})", "format") from None
     element: HtmlElement

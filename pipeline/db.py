@@ -7,6 +7,8 @@ any load order, and a department's identity is its canonical name.
 import hashlib
 import json
 import logging
+import os
+import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -406,7 +408,19 @@ def load_document(conn: Connection, doc: NormalizedDocument, run_id: int) -> int
     insert_all(conn, steps, step_rows)
     insert_all(conn, duty_departments, link_rows)
     delete_orphan_departments(conn)
+    fault_point("mid-load")
     return did
+
+
+def fault_point(name: str) -> None:
+    """Pause here when PIPELINE_FAULT names this point, so a test can kill a real build.
+
+    The test sets PIPELINE_FAULT=mid-load and PIPELINE_FAULT_FILE=path: the build writes the
+    file, with the old rows deleted and the new ones written but not committed, and waits.
+    """
+    if os.environ.get("PIPELINE_FAULT") == name:
+        Path(os.environ["PIPELINE_FAULT_FILE"]).write_text(str(os.getpid()))
+        time.sleep(600)
 
 
 def duty_ids(tid: int, doc: NormalizedDocument) -> Iterator[int]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pipeline.departments import department_heading
 from pipeline.findings import Collector
 from pipeline.records import Party, Step
+from pipeline.text import CONTROL
 from pipeline.vocabulary import load_vocabulary
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def html_blocks(raw: str) -> list[Block]:
 
     parser = lxml.html.HTMLParser(no_network=True, remove_comments=True,
                                   remove_pis=True)
-    root = lxml.html.fragment_fromstring(raw, create_parent="div", parser=parser)
+    root = lxml.html.fragment_fromstring(CONTROL.sub("", raw), create_parent="div", parser=parser)
     blocks: list[Block] = []
     buffer: list[str] = []
 
@@ -158,6 +159,10 @@ class Context:
 
 def parse_steps(raw: str, party: Party, context: Context) -> list[Step]:
     """All steps of one party's cell, positioned 1… across its sections."""
+    if CONTROL.search(raw):
+        context.found.add("warning", "text-fixed", f"{context.field}: control characters "
+                          "removed (the original is kept in raw)", context.line, context.field,
+                          raw, context.sheet)
     steps: list[Step] = []
     section: str | None = None
     department: str | None = None

@@ -22,6 +22,8 @@ PUNCT_BETWEEN_HAN = re.compile(f"(?<=[{CJK}）)])\\s*([,;:])\\s*(?=[{CJK}（(])"
 PARENTHESES = re.compile(f"\\(([^()]*[{HAN}][^()]*)\\)")
 LATIN_WORD = re.compile(f"(?<=[{HAN}])\\s*([A-Za-z]+)\\s*(?=[{HAN}])")
 WHITESPACE = re.compile(r"\s+")
+# C0 controls other than tab and line ends: junk from copy-paste, and poison to XML parsers.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,13 @@ def normalize_text(raw: str) -> Cleaned:
     normalize_text("管理 工作,完成(一)").text -> "管理工作，完成（一）"
     """
     fixes = []
-    text = WHITESPACE.sub(" ", raw).strip()
-    if text != raw.strip():
+    text = CONTROL.sub("", raw)
+    if text != raw:
+        fixes.append("control characters removed")
+    collapsed = WHITESPACE.sub(" ", text).strip()
+    if collapsed != text.strip():
         fixes.append("whitespace collapsed")
+    text = collapsed
     steps = [
         (SPACE_BETWEEN_HAN, "", "space between Chinese characters removed"),
         (PUNCT_BETWEEN_HAN, lambda m: FULL_WIDTH[m[1]], ", ; : made full-width"),

@@ -110,3 +110,20 @@ def test_older_database_gains_new_columns(url: str, sample: NormalizedDocument) 
     assert "source_sheet" in {c["name"] for c in inspect(engine).get_columns("duties")}
     engine.dispose()
     assert build(url, sample, force=True) == "loaded"
+
+
+def test_earlier_runs_findings_are_kept(url: str, sample: NormalizedDocument) -> None:
+    from pipeline.records import Finding
+
+    problem = Finding(path=sample.path, line=9, code="x", severity="warning", message="old")
+    build(url, sample.model_copy(update={"findings": [problem]}))
+    build(url, sample.model_copy(update={"sha256": "3" * 64, "findings": []}))  # fixed
+    engine = db.open_engine(url)
+    with engine.connect() as conn:
+        history = conn.execute(select(db.quality_issues.c.run_id, db.quality_issues.c.message)
+                               .order_by(db.quality_issues.c.id)).all()
+        statuses = conn.execute(select(db.run_documents.c.run_id, db.run_documents.c.status)
+                                .order_by(db.run_documents.c.run_id)).all()
+    engine.dispose()
+    assert history == [(1, "old")]  # when it appeared: run 1; gone in run 2
+    assert statuses == [(1, "loaded"), (2, "loaded")]
