@@ -8,12 +8,23 @@ sources (bytes → text) → tables (sections of rows) → layout (list kind, pl
 import hashlib
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.notebooks import Database
 
 __version__ = "0.1.0"
 
 # What decides a normalized document's content: a change to any of these is a new parser.
 PARSER_FILES = ["sources.py", "containers.py", "tables.py", "layout.py", "text.py", "steps.py",
                 "departments.py", "documents.py", "findings.py", "records.py", "vocab/*.toml"]
+
+
+def open_db(url: str = "sqlite:///normalized/duties.db") -> "Database":
+    """Open a database for analysis: pipeline.open_db(url).frame("duty_overview")."""
+    from pipeline.notebooks import Database
+
+    return Database(url)
 
 
 @cache

@@ -7,13 +7,16 @@ Heavy modules are imported inside the commands so that `pipeline --help` stays q
 """
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from pipeline.builds import DocumentReport
 
 EXIT_DATA = 1
@@ -48,7 +51,7 @@ def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, max_bytes: 
 
     files = discover(paths or [Path("raw")])
     outcomes = normalize_paths(files, jobs, max_bytes, debug)
-    report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick), len(files),
+    run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick), len(files),
            debug)
 
 
@@ -75,7 +78,7 @@ def normalize(paths: tuple[Path, ...], out: Path, exit_zero: bool, max_bytes: in
             write_normalized(outcome, target)
             yield DocumentReport(str(path), "normalized", outcome, outcome.findings)
 
-    report(reports, len(paths), debug=False, exit_zero=exit_zero)
+    run_and_report(reports, len(paths), debug=False, exit_zero=exit_zero)
 
 
 @cli.command()
@@ -89,7 +92,7 @@ def load(paths: tuple[Path, ...], url: str, force: bool, debug: bool) -> None:
     from pipeline.builds import load_outcomes, read_normalized
 
     outcomes = ((path, read_normalized(path)) for path in paths)
-    report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick), len(paths),
+    run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick), len(paths),
            debug)
 
 
@@ -108,6 +111,23 @@ def schemas(out: Path, check: bool) -> None:
         sys.exit(EXIT_DATA)
 
 
+@contextmanager
+def reading(url: str) -> Iterator["Engine"]:
+    """An engine on a built database; a database problem is one line and exit status 3."""
+    from pipeline.db import open_engine
+    from pipeline.errors import PipelineError
+
+    try:
+        engine = open_engine(url, existing=True)
+    except PipelineError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ENVIRONMENT)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 @cli.command()
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
@@ -115,14 +135,10 @@ def departments(url: str, as_json: bool) -> None:
     """List each department with its aliases and its duty counts per role."""
     import json
 
-    from pipeline.db import department_summary, open_engine
-    from pipeline.errors import PipelineError
+    from pipeline.db import department_summary
 
-    try:
-        rows = department_summary(open_engine(url, existing=True))
-    except PipelineError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ENVIRONMENT)
+    with reading(url) as engine:
+        rows = department_summary(engine)
     for row in rows:
         if as_json:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -131,7 +147,62 @@ def departments(url: str, as_json: bool) -> None:
                    f"  mentioned {row['mentioned']}\n    aliases: {'、'.join(row['aliases'])}")
 
 
-def report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"]], total: int,
+@cli.command()
+@click.argument("query")
+@click.option("--list", "lists", multiple=True,
+              type=click.Choice(["basic", "cooperative", "withdrawn"]),
+              help="Only this list (repeatable).")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1))
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per duty.")
+def search(query: str, lists: tuple[str, ...], limit: int, url: str, as_json: bool) -> None:
+    """Find duties whose title or steps contain every term of QUERY (Chinese substrings)."""
+    import json
+    from dataclasses import asdict
+
+    from pipeline.search import search_duties
+
+    with reading(url) as engine:
+        hits = search_duties(engine, query, lists, limit)
+    for hit in hits:
+        if as_json:
+            click.echo(json.dumps(asdict(hit), ensure_ascii=False))
+        else:
+            click.echo(f"{hit.town} {hit.list} {hit.seq}  {hit.title}\n    {hit.where}: "
+                       f"{hit.highlight}")
+    if not as_json:
+        click.echo(f"{len(hits)} {'duty' if len(hits) == 1 else 'duties'}", err=True)
+
+
+@cli.command()
+@click.option("--format", "form", type=click.Choice(["csv", "parquet", "xlsx"]), default="csv",
+              show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("export"),
+              show_default=True)
+@db_option
+def export(form: str, out: Path, url: str) -> None:
+    """Write every table and view to OUT, one file each (CSV is UTF-8 with BOM)."""
+    from pipeline.exports import export as write
+
+    with reading(url) as engine:
+        for path in write(engine, out, form):
+            click.echo(path)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("report.html"), show_default=True)
+@db_option
+def report(out: Path, url: str) -> None:
+    """Write a self-contained HTML report with charts and the quality findings."""
+    from pipeline.reports import write_report
+
+    with reading(url) as engine:
+        write_report(engine, out)
+    click.echo(out)
+
+
+def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"]], total: int,
            debug: bool, exit_zero: bool = False) -> None:
     """Run a build, show progress, print findings as path:line: message, set the exit status."""
     from rich.console import Console

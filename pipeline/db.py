@@ -181,6 +181,8 @@ TRIGRAM_INDEXES = {
                        "USING gin (text gin_trgm_ops)",
 }
 
+SCHEMA_LOCK = 0x6475747973636865  # any constant bigint: "dutysche"
+
 log = logging.getLogger("pipeline")
 
 
@@ -239,32 +241,47 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create whatever tables, columns and indexes are missing; safe to call on every run."""
-    metadata.create_all(engine)
-    add_missing_columns(engine)
+    """Create whatever tables, columns, indexes and views are missing; safe on every run.
+
+    One transaction, under a database-wide advisory lock on PostgreSQL, so that builds
+    started at once do not race to create the same objects.
+    """
     if engine.dialect.name == "postgresql":
         check_postgres(engine)
-        with engine.begin() as conn:
-            conn.execute(text(TRIGRAM_EXTENSION))
-            for statement in TRIGRAM_INDEXES.values():
-                conn.execute(text(statement))
-
-
-def add_missing_columns(engine: Engine) -> None:
-    """Bring a database built by an older release up to date: columns are only ever added."""
-    inspector = inspect(engine)
     with engine.begin() as conn:
-        for table in metadata.sorted_tables:
-            present = {column["name"] for column in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                if not column.nullable:
-                    raise DatabaseError(f"{mask_url(str(engine.url))}: table {table.name} lacks "
-                                        f"the required column {column.name}; rebuild into a new "
-                                        "database")
-                kind = column.type.compile(dialect=engine.dialect)
-                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        metadata.create_all(conn)
+        add_missing_columns(conn)
+        for statement in extra_ddl(conn.dialect.name):
+            conn.execute(text(statement))
+
+
+def extra_ddl(dialect: str) -> list[str]:
+    """What metadata cannot say: search structures per dialect, then the analyst views."""
+    from pipeline import search, views
+
+    if dialect == "postgresql":
+        searching = [TRIGRAM_EXTENSION, *TRIGRAM_INDEXES.values()]
+    else:
+        searching = [search.FTS_DDL] if search.sqlite_capabilities().trigram else []
+    return searching + views.view_ddl(dialect)
+
+
+def add_missing_columns(conn: Connection) -> None:
+    """Bring a database built by an older release up to date: columns are only ever added."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:
+                raise DatabaseError(f"{mask_url(str(conn.engine.url))}: table {table.name} "
+                                    f"lacks the required column {column.name}; rebuild into a "
+                                    "new database")
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def check_postgres(engine: Engine) -> None:
@@ -294,8 +311,7 @@ def schema_ddl(dialect_name: str) -> str:
             str(CreateIndex(index).compile(dialect=dialect)).strip()
             for index in sorted(table.indexes, key=lambda i: str(i.name))
         )
-    if dialect_name == "postgresql":
-        statements += [TRIGRAM_EXTENSION, *TRIGRAM_INDEXES.values()]
+    statements += extra_ddl(dialect_name)
     return ";\n\n".join(statements) + ";\n"
 
 
@@ -365,8 +381,11 @@ def load_document(conn: Connection, doc: NormalizedDocument, run_id: int) -> int
 
     Returns the document id.
     """
+    from pipeline.search import index_duties, unindex_town
+
     tid = town_id(doc)
     did = stable_id(tid, doc.path)
+    unindex_town(conn, tid)
     delete_town(conn, tid)
     insert_missing(conn, towns, [{"id": tid, **doc.town.model_dump()}])
     conn.execute(documents.insert().values(
@@ -405,6 +424,9 @@ def load_document(conn: Connection, doc: NormalizedDocument, run_id: int) -> int
             "role": link.role, "written": link.written, "note": link.note,
         } for link in unique_links(duty.departments))
     insert_all(conn, duties, duty_rows)
+    index_duties(conn, [{"id": row["id"], "title": row["title"],
+                         "steps": "\n".join(s.text for s in duty.steps)}
+                        for row, duty in zip(duty_rows, doc.duties, strict=True)])
     insert_all(conn, steps, step_rows)
     insert_all(conn, duty_departments, link_rows)
     delete_orphan_departments(conn)

@@ -128,3 +128,42 @@ CREATE TABLE steps (
 	FOREIGN KEY(duty_id) REFERENCES duties (id), 
 	FOREIGN KEY(department_id) REFERENCES departments (id)
 );
+
+CREATE VIRTUAL TABLE IF NOT EXISTS duty_search USING fts5(title, steps, tokenize='trigram');
+
+DROP VIEW IF EXISTS duty_overview;
+
+CREATE VIEW duty_overview AS
+SELECT d.id AS duty_id, t.id AS town_id, t.name AS town, t.county, d.list, d.seq,
+       d.category, d.title, (SELECT group_concat(name, '、') FROM (SELECT DISTINCT p.name AS name FROM duty_departments l JOIN departments p ON p.id = l.department_id WHERE l.duty_id = d.id AND l.role IN ('counterpart', 'receiver') ORDER BY name)) AS departments,
+       (SELECT count(*) FROM steps s WHERE s.duty_id = d.id AND s.party = 'upper') AS upper_steps,
+       (SELECT count(*) FROM steps s WHERE s.duty_id = d.id AND s.party = 'town') AS town_steps,
+       (SELECT count(*) FROM steps s WHERE s.duty_id = d.id AND s.party = 'receiver') AS receiver_steps
+FROM duties d JOIN towns t ON t.id = d.town_id;
+
+DROP VIEW IF EXISTS department_workload;
+
+CREATE VIEW department_workload AS
+SELECT p.id AS department_id, p.name AS department, p.jurisdiction, t.id AS town_id,
+       t.name AS town,
+       count(DISTINCT CASE WHEN l.role = 'counterpart' AND d.list = 'cooperative'
+                           THEN d.id END) AS cooperative_duties,
+       count(DISTINCT CASE WHEN l.role = 'receiver' AND d.list = 'withdrawn'
+                           THEN d.id END) AS withdrawn_duties,
+       count(DISTINCT CASE WHEN l.role = 'mentioned' THEN d.id END) AS mentioned_in_duties,
+       coalesce(sum(CASE WHEN l.role = 'counterpart' AND d.list = 'cooperative'
+                         THEN (SELECT count(*) FROM steps s
+                               WHERE s.duty_id = d.id AND s.party = 'town') END), 0)
+           AS town_steps
+FROM duty_departments l
+JOIN departments p ON p.id = l.department_id
+JOIN duties d ON d.id = l.duty_id
+JOIN towns t ON t.id = d.town_id
+GROUP BY p.id, p.name, p.jurisdiction, t.id, t.name;
+
+DROP VIEW IF EXISTS category_summary;
+
+CREATE VIEW category_summary AS
+SELECT t.id AS town_id, t.name AS town, d.list, d.category, count(*) AS duties
+FROM duties d JOIN towns t ON t.id = d.town_id
+GROUP BY t.id, t.name, d.list, d.category;

@@ -1,0 +1,166 @@
+"""Chinese search over duty titles and step text, with the same answers on both databases.
+
+SQLite: an FTS5 table with the trigram tokenizer (duty_search, rowid = duties.id). Trigrams
+need three characters, so a shorter term is matched with LIKE on the base tables — never
+on the trigram table, where Debian 12's SQLite 3.40.1 returns no rows for a short
+non-ASCII LIKE (sqlite_capabilities() checks for it at start-up).
+PostgreSQL: ILIKE on the base tables, served by the pg_trgm GIN indexes.
+Both are substring matches, every term must match, and ASCII letters match in any case.
+"""
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import Connection
+
+log = logging.getLogger("pipeline")
+
+FTS_TABLE = "duty_search"
+FTS_DDL = f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(title, steps, tokenize='trigram')"
+MIN_TRIGRAM = 3
+HIGHLIGHT = ("【", "】")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    trigram: bool  # FTS5 with the trigram tokenizer (SQLite 3.34+)
+    short_like_on_trigram: bool  # a 2-character non-ASCII LIKE on a trigram table finds rows
+
+
+@cache
+def sqlite_capabilities() -> Capabilities:
+    """Probe this process's SQLite once: is trigram FTS there, and does short LIKE work on it?"""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE VIRTUAL TABLE probe USING fts5(x, tokenize='trigram')")
+    except sqlite3.OperationalError:
+        conn.close()
+        log.warning("SQLite %s has no FTS5 trigram tokenizer: search falls back to LIKE "
+                    "(slower on large databases)", sqlite3.sqlite_version)
+        return Capabilities(trigram=False, short_like_on_trigram=False)
+    conn.execute("INSERT INTO probe VALUES ('农作物秸秆禁烧')")
+    found = conn.execute("SELECT count(*) FROM probe WHERE x LIKE '%秸秆%'").fetchone()[0]
+    conn.close()
+    if not found:
+        log.debug("SQLite %s: short non-ASCII LIKE on a trigram table finds nothing; short "
+                  "terms go to the base tables", sqlite3.sqlite_version)
+    return Capabilities(trigram=True, short_like_on_trigram=bool(found))
+
+
+def uses_fts(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite" and sqlite_capabilities().trigram
+
+
+def unindex_town(conn: Connection, town_id: int) -> None:
+    if uses_fts(conn):
+        conn.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid IN "
+                          "(SELECT id FROM duties WHERE town_id = :town)"), {"town": town_id})
+
+
+def index_duties(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """rows: {"id", "title", "steps"}; steps are joined by newlines so no match spans two."""
+    if uses_fts(conn) and rows:
+        conn.execute(text(f"INSERT INTO {FTS_TABLE} (rowid, title, steps) "
+                          "VALUES (:id, :title, :steps)"), rows)
+
+
+@dataclass(frozen=True)
+class Hit:
+    duty_id: int
+    town: str
+    list: str
+    seq: int
+    category: str | None
+    title: str
+    highlight: str  # the first place a term occurs, the terms in 【】
+    where: str  # "title", or the step that holds it: "town step 3"
+
+
+def escape_like(term: str) -> str:
+    """escape_like("100%_") -> "100\\\\%\\\\_"."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_duties(engine: Engine, query: str, lists: tuple[str, ...] = (),
+                  limit: int = 100) -> list[Hit]:
+    """Duties whose title or steps contain every whitespace-separated term of `query`."""
+    terms = query.split()
+    if not terms:
+        return []
+    like = "ILIKE" if engine.dialect.name == "postgresql" else "LIKE"
+    conditions, params = [], {}
+    with engine.connect() as conn:
+        fts = uses_fts(conn)
+        for i, term in enumerate(terms):
+            if fts and len(term) >= MIN_TRIGRAM:
+                params[f"m{i}"] = '"' + term.replace('"', '""') + '"'
+                conditions.append(f"d.id IN (SELECT rowid FROM {FTS_TABLE} "
+                                  f"WHERE {FTS_TABLE} MATCH :m{i})")
+            else:
+                params[f"p{i}"] = f"%{escape_like(term)}%"
+                conditions.append(f"(d.title {like} :p{i} ESCAPE '\\' OR EXISTS (SELECT 1 FROM "
+                                  f"steps s WHERE s.duty_id = d.id AND s.text {like} :p{i} "
+                                  "ESCAPE '\\'))")
+        if lists:
+            names = [f":l{i}" for i in range(len(lists))]
+            params.update({f"l{i}": name for i, name in enumerate(lists)})
+            conditions.append(f"d.list IN ({', '.join(names)})")
+        rows = conn.execute(text(
+            "SELECT d.id, t.name, d.list, d.seq, d.category, d.title FROM duties d "
+            f"JOIN towns t ON t.id = d.town_id WHERE {' AND '.join(conditions)} "
+            "ORDER BY t.name, d.list, d.seq, d.id LIMIT :limit"), {**params, "limit": limit}).all()
+        step_texts = steps_of(conn, [row[0] for row in rows])
+    return [hit(row, step_texts.get(row[0], []), terms) for row in rows]
+
+
+def steps_of(conn: Connection, duty_ids: list[int]) -> dict[int, list[tuple[str, int, str]]]:
+    if not duty_ids:
+        return {}
+    found: dict[int, list[tuple[str, int, str]]] = {}
+    names = ", ".join(f":d{i}" for i in range(len(duty_ids)))
+    for duty_id, party, position, step in conn.execute(text(
+            f"SELECT duty_id, party, position, text FROM steps WHERE duty_id IN ({names}) "
+            "ORDER BY duty_id, party DESC, position"),
+            {f"d{i}": duty_id for i, duty_id in enumerate(duty_ids)}):
+        found.setdefault(duty_id, []).append((party, position, step))
+    return found
+
+
+def hit(row: Any, steps: list[tuple[str, int, str]], terms: list[str]) -> Hit:
+    """The hit, with the first field that holds the first term highlighted."""
+    duty_id, town, kind, seq, category, title = row
+    fields = [("title", title)] + [(f"{party} step {position}", step)
+                                   for party, position, step in steps]
+    first = terms[0].casefold()
+    where, holder = next(((w, f) for w, f in fields if first in f.casefold()), fields[0])
+    return Hit(duty_id, town, kind, seq, category, title, highlight(holder, terms), where)
+
+
+def highlight(field: str, terms: list[str], context: int = 24) -> str:
+    """highlight("农作物秸秆禁烧工作", ["禁烧"]) -> "农作物秸秆【禁烧】工作"."""
+    folded = field.casefold()
+    spans = sorted((i, i + len(t)) for t in terms for i in find_all(folded, t.casefold()))
+    if not spans:
+        return field
+    start = max(0, spans[0][0] - context)
+    end = min(len(field), spans[-1][1] + context)
+    out, cursor = [], start
+    for left, right in spans:
+        if left < cursor or right > end:
+            continue
+        out += [field[cursor:left], HIGHLIGHT[0], field[left:right], HIGHLIGHT[1]]
+        cursor = right
+    out.append(field[cursor:end])
+    return ("…" if start else "") + "".join(out) + ("…" if end < len(field) else "")
+
+
+def find_all(haystack: str, needle: str) -> list[int]:
+    positions, start = [], haystack.find(needle)
+    while start != -1 and needle:
+        positions.append(start)
+        start = haystack.find(needle, start + len(needle))
+    return positions
