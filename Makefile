@@ -10,7 +10,7 @@ RAW := $(wildcard raw/*.txt raw/*.tsv raw/*.html raw/*.htm raw/*.xlsx raw/*.docx
 JSON := $(patsubst raw/%,normalized/%.json,$(basename $(RAW)))
 CODE := $(wildcard pipeline/*.py pipeline/vocab/*.toml)
 
-.PHONY: all test lint schemas clean load fuzz
+.PHONY: all test lint schemas clean load fuzz serve
 # With DATABASE_URL set (make DATABASE_URL=postgresql://…), the JSON is loaded there instead.
 ifdef DATABASE_URL
 all: load
@@ -42,6 +42,10 @@ load: $(JSON) | $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/pytest
+
+# Browse the database in Datasette, with descriptions, facets and full-text search.
+serve: $(DB)
+	$(BIN)/datasette serve $(DB) --metadata schemas/datasette-metadata.json --host 127.0.0.1 --port 8001
 
 # The hypothesis properties of the readers and the step parser, with 2,000 examples each.
 fuzz: $(BIN)/.installed

@@ -9,14 +9,17 @@ from pathlib import Path
 
 def render_contracts() -> dict[str, str]:
     """File name → content, all generated from the code."""
-    from pipeline.db import schema_ddl
+    from pipeline.catalog import datasette_metadata
+    from pipeline.db import relation_columns, schema_ddl
     from pipeline.records import NormalizedDocument
 
     schema = NormalizedDocument.model_json_schema()
+    browse = datasette_metadata(relation_columns())
     return {
         "normalized-document.schema.json": json.dumps(schema, ensure_ascii=False, indent=2) + "\n",
         "sqlite.sql": schema_ddl("sqlite"),
         "postgres.sql": schema_ddl("postgresql"),
+        "datasette-metadata.json": json.dumps(browse, ensure_ascii=False, indent=2) + "\n",
     }
 
 

@@ -217,7 +217,8 @@ def open_engine(url: str, existing: bool = False) -> Engine:
             raise DatabaseError(f"no database at {parsed.database}; build it first with make "
                                 "or pipeline build")
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed)
+    # Chinese stays readable in JSON columns (raw cells) for anyone browsing the database.
+    engine = create_engine(parsed, json_serializer=lambda value: json.dumps(value, ensure_ascii=False))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", sqlite_pragmas)
     try:
@@ -313,6 +314,17 @@ def schema_ddl(dialect_name: str) -> str:
         )
     statements += extra_ddl(dialect_name)
     return ";\n\n".join(statements) + ";\n"
+
+
+def relation_columns() -> dict[str, list[str]]:
+    """Columns of every table and view, from an empty in-memory SQLite built by ensure_schema."""
+    engine = create_engine("sqlite://")
+    ensure_schema(engine)
+    inspector = inspect(engine)
+    names = [*inspector.get_table_names(), *inspector.get_view_names()]
+    columns = {name: [c["name"] for c in inspector.get_columns(name)] for name in names}
+    engine.dispose()
+    return columns
 
 
 def town_id(doc: NormalizedDocument) -> int:

@@ -11,7 +11,18 @@ def test_committed_schemas_are_current() -> None:
 
 
 def test_check_reports_a_changed_file(tmp_path: Path) -> None:
-    assert len(write_contracts(tmp_path)) == 3
+    assert len(write_contracts(tmp_path)) == 4
     assert write_contracts(tmp_path, check=True) == []
     (tmp_path / "sqlite.sql").write_text("-- edited by hand\n", encoding="utf-8")
     assert write_contracts(tmp_path, check=True) == ["sqlite.sql"]
+
+
+def test_every_table_view_and_column_is_described() -> None:
+    from pipeline.catalog import TABLES, describe
+    from pipeline.db import relation_columns
+
+    columns = relation_columns()
+    relations = {name for name in columns if not name.startswith("duty_search")}
+    assert relations == set(TABLES)
+    undescribed = [(name, c) for name in relations for c in columns[name] if not describe(name, c)]
+    assert undescribed == []

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from pipeline import db
+from pipeline.search import search_duties
+from pipeline.views import VIEWS
 from tests.conftest import PG_ADMIN_URL, ROOT, SAMPLE
 from tests.dbutil import dump
 
@@ -56,6 +59,17 @@ def test_parity_with_sqlite(pg_url: str, tmp_path: Path) -> None:
         answer = rows(sqlite_url, query)
         assert answer, f"README query returns nothing: {query}"
         assert rows(pg_url, query) == answer, query
+    for view in VIEWS:
+        ordered = f"SELECT * FROM {view} ORDER BY 1, 2, 3, 4, 5"
+        answer = rows(sqlite_url, ordered)
+        assert answer and rows(pg_url, ordered) == answer, view
+    engines = [db.open_engine(url) for url in (sqlite_url, pg_url)]
+    for terms in ["秸秆禁烧", "秸秆", "宣传 秸秆", "县", "AND", "玛纳斯县农业农村局", "不存在"]:
+        on_sqlite, on_postgres = (search_duties(engine, terms) for engine in engines)
+        assert on_postgres == on_sqlite, terms
+    assert [h.seq for h in search_duties(engines[1], "秸秆禁烧")] == [64]
+    for engine in engines:
+        engine.dispose()
 
 
 def test_two_builds_of_one_place_at_once_leave_one_copy(pg_url: str) -> None:

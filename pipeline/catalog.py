@@ -1,0 +1,113 @@
+"""What every table, view and column means, in Chinese and English, for people browsing.
+
+Datasette's metadata (schemas/datasette-metadata.json) is generated from this; a test
+checks that every column of every table and view is described here.
+"""
+
+from typing import Any
+
+# Columns that mean the same wherever they appear.
+COMMON = {
+    "id": "编号 · id (stable across rebuilds)",
+    "town_id": "乡镇街道编号 · place id", "town": "乡镇街道 · place",
+    "duty_id": "事项编号 · duty id", "department_id": "部门编号 · department id",
+    "document_id": "文件编号 · document id", "run_id": "构建编号 · build id",
+    "list": "清单 · list: basic 基本履职 / cooperative 配合履职 / withdrawn 上级收回",
+    "seq": "序号 · number in the list", "category": "事项类别 · category",
+    "title": "事项名称 · duty title", "path": "源文件 · source file",
+    "jurisdiction": "所属辖区 · jurisdiction (e.g. 玛纳斯县)", "county": "县/区 · county",
+    "raw": "原文 · the source text, lossless", "parser_version": "解析器版本 · parser version",
+    "rows_read": "读取行数 · rows read", "duties_loaded": "入库事项数 · duties loaded",
+    "rows_quarantined": "隔离行数 · rows quarantined (see quality_issues)",
+}
+
+# table → (description, {column: description} beyond COMMON, facets, label column)
+TABLES: dict[str, tuple[str, dict[str, str], list[str], str | None]] = {
+    "towns": ("乡镇街道 · Places (乡镇/街道) named in list titles", {
+        "name": "名称 · name (凉州户镇)", "kind": "类型 · kind (镇/乡/街道/苏木)",
+        "prefecture": "州/市 · prefecture", "province": "省/自治区 · province (NULL when the title omits it)",
+    }, ["kind", "county"], "name"),
+    "documents": ("源文件 · Loaded source documents", {
+        "sha256": "文件摘要 · SHA-256 of the file", "format": "格式 · tsv/html/xlsx/docx",
+        "encoding": "编码 · the encoding it was decoded with", "loaded_at": "入库时间 · loaded at",
+    }, ["format", "encoding"], "path"),
+    "duties": ("履职事项 · One row per list row (duty)", {
+        "source_line": "源行号 · line (or sheet row) in the source",
+        "source_sheet": "源工作表 · xlsx sheet or docx table",
+    }, ["list", "category"], "title"),
+    "steps": ("履职步骤 · Numbered steps of each responsibility", {
+        "party": "主体 · upper 上级部门 / town 乡镇街道 / receiver 承接部门",
+        "position": "顺序 · position within duty and party",
+        "number": "原编号 · the number in the source (NULL when unnumbered)",
+        "section": "小节 · heading (一、…) or department sub-heading",
+        "text": "内容 · step text, normalized",
+    }, ["party", "section"], "text"),
+    "departments": ("部门 · One row per real department", {
+        "name": "规范名称 · canonical full name", "short_name": "简称 · 县/州 form",
+    }, ["jurisdiction"], "name"),
+    "department_aliases": ("部门别名 · Every spelling seen, per jurisdiction", {
+        "alias": "写法 · spelling as seen",
+    }, ["jurisdiction"], "alias"),
+    "duty_departments": ("事项与部门 · Which departments each duty involves", {
+        "role": "角色 · counterpart 对应上级部门 / receiver 承接部门 / mentioned 文中提及",
+        "written": "原写法 · as written in the source",
+        "note": "附注 · catch-all text cut off the name (及其他…部门)",
+    }, ["role", "department_id"], None),
+    "quality_issues": ("质量问题 · Findings of each build", {
+        "sheet": "工作表 · sheet or table", "line": "行号 · line", "field": "字段 · field",
+        "code": "代码 · finding code", "severity": "级别 · error/warning",
+        "message": "说明 · what is wrong and how to fix it",
+    }, ["severity", "code", "path"], "message"),
+    "runs": ("构建记录 · Each build", {
+        "started_at": "开始 · started", "finished_at": "结束 · finished",
+        "arguments": "参数 · command-line arguments",
+        "documents_loaded": "已入库 · documents loaded",
+        "documents_skipped": "未变跳过 · documents unchanged and skipped",
+        "documents_failed": "失败 · documents failed",
+    }, [], None),
+    "run_documents": ("构建明细 · Each document of each build", {
+        "status": "状态 · loaded/skipped/failed",
+    }, ["status"], None),
+    "duty_overview": ("事项总览 · One row per duty with its departments and step counts", {
+        "departments": "对应/承接部门 · counterpart or receiver departments, 、-joined",
+        "upper_steps": "上级部门步骤数 · upper steps", "town_steps": "乡镇步骤数 · town steps",
+        "receiver_steps": "承接部门步骤数 · receiver steps",
+    }, ["list", "category", "town"], "title"),
+    "department_workload": ("部门工作量 · Per department and place", {
+        "department": "部门 · department",
+        "cooperative_duties": "配合事项数 · cooperative duties it is counterpart to",
+        "withdrawn_duties": "收回事项数 · withdrawn duties it received",
+        "mentioned_in_duties": "提及次数 · duties whose steps name it",
+        "town_steps": "乡镇步骤数 · steps the town carries in its cooperative duties",
+    }, ["town", "jurisdiction"], "department"),
+    "category_summary": ("类别汇总 · Duties per category and list, per place", {
+        "duties": "事项数 · duties",
+    }, ["list", "town"], None),
+}
+
+
+def describe(table: str, column: str) -> str | None:
+    return TABLES[table][1].get(column) or COMMON.get(column)
+
+
+def datasette_metadata(columns: dict[str, list[str]]) -> dict[str, Any]:
+    """Datasette metadata for a database named duties; `columns` lists each relation's."""
+    tables: dict[str, Any] = {}
+    for name, (description, _, facets, label) in TABLES.items():
+        entry: dict[str, Any] = {
+            "description": description,
+            "columns": {c: describe(name, c) for c in columns[name]},
+        }
+        if facets:
+            entry["facets"] = facets
+        if label:
+            entry["label_column"] = label
+        tables[name] = entry
+    tables["duties"] |= {"fts_table": "duty_search", "fts_pk": "id"}
+    return {
+        "title": "履行职责事项清单 · Township duty lists",
+        "description": "乡镇（街道）基本履职、配合履职、上级部门收回事项清单，经 dutylists 清洗入库。"
+                       " Search duties with the box above a table (trigram full-text search).",
+        "source": "dutylists",
+        "databases": {"duties": {"tables": tables}},
+    }
