@@ -10,7 +10,7 @@ RAW := $(wildcard raw/*.txt raw/*.tsv raw/*.html raw/*.htm raw/*.xlsx raw/*.docx
 JSON := $(patsubst raw/%,normalized/%.json,$(basename $(RAW)))
 CODE := $(wildcard pipeline/*.py pipeline/vocab/*.toml)
 
-.PHONY: all test lint schemas clean load fuzz serve
+.PHONY: all test lint schemas clean load fuzz serve bench
 # With DATABASE_URL set (make DATABASE_URL=postgresql://…), the JSON is loaded there instead.
 ifdef DATABASE_URL
 all: load
@@ -46,6 +46,10 @@ test: $(BIN)/.installed
 # Browse the database in Datasette, with descriptions, facets and full-text search.
 serve: $(DB)
 	$(BIN)/datasette serve $(DB) --metadata schemas/datasette-metadata.json --host 127.0.0.1 --port 8001
+
+# Ours against a pandas+BeautifulSoup baseline and a bare floor, in one run (bench/README.md).
+bench: $(BIN)/.installed
+	$(BIN)/python bench/run.py --towns 100 --large 1000 $(if $(BENCH_POSTGRES),--postgres '$(BENCH_POSTGRES)')
 
 # The hypothesis properties of the readers and the step parser, with 2,000 examples each.
 fuzz: $(BIN)/.installed

@@ -3,8 +3,9 @@
 The CLI calls these and prints what they return; nothing here prints or exits.
 """
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -22,11 +23,25 @@ Status = Literal["loaded", "skipped", "failed", "normalized"]
 Outcome = NormalizedDocument | Finding
 
 
+@dataclass(frozen=True)
+class Counts:
+    rows_read: int
+    duties: int
+    quarantined: int
+
+    @classmethod
+    def of(cls, doc: NormalizedDocument) -> "Counts":
+        return cls(doc.rows_read, len(doc.duties), doc.quarantined)
+
+
 @dataclass
 class DocumentReport:
+    """What a build says of one document: counts and findings, never the document itself,
+    so that a build of thousands of towns holds one document at a time."""
+
     path: str
     status: Status
-    document: NormalizedDocument | None = None
+    counts: Counts | None = None
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -40,17 +55,18 @@ class DocumentReport:
     @property
     def reconciled(self) -> bool:
         """Rows read = duties loaded + rows quarantined: nothing lost, nothing invented."""
-        doc = self.document
-        return doc is None or doc.rows_read == len(doc.duties) + doc.quarantined
+        counts = self.counts
+        return counts is None or counts.rows_read == counts.duties + counts.quarantined
 
     def summary(self) -> str:
-        doc = self.document
-        if doc is None:
+        counts = self.counts
+        if counts is None:
             return f"{self.path}: failed, nothing loaded"
         verb = {"loaded": "loaded", "skipped": "unchanged, skipped",
                 "normalized": "normalized", "failed": "failed"}[self.status]
-        return (f"{self.path}: {verb}; rows read {doc.rows_read} = {len(doc.duties)} duties "
-                f"+ {doc.quarantined} quarantined; {self.errors} errors, {self.warnings} warnings")
+        return (f"{self.path}: {verb}; rows read {counts.rows_read} = {counts.duties} duties "
+                f"+ {counts.quarantined} quarantined; {self.errors} errors, "
+                f"{self.warnings} warnings")
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -89,10 +105,18 @@ def normalize_paths(paths: list[Path], jobs: int = 1, max_bytes: int | None = No
         for path in paths:
             yield path, normalize_path(path, max_bytes, debug)
         return
+    # A bounded window of submitted documents: the loader may be slower than the workers, and
+    # finished documents must not pile up in memory (a province is thousands of towns).
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        count = len(paths)
-        yield from zip(paths, pool.map(normalize_path, paths, [max_bytes] * count,
-                                       [debug] * count, chunksize=4), strict=True)
+        window: deque[tuple[Path, Future[Outcome]]] = deque()
+        for path in paths:
+            window.append((path, pool.submit(normalize_path, path, max_bytes, debug)))
+            if len(window) >= 2 * jobs:
+                done_path, future = window.popleft()
+                yield done_path, future.result()
+        while window:
+            done_path, future = window.popleft()
+            yield done_path, future.result()
 
 
 def read_normalized(path: Path) -> Outcome:
@@ -153,7 +177,7 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Outcome,
             db.lock_place(conn, doc)
             if not force and db.is_loaded(conn, doc):
                 db.record_document(conn, run_id, doc.path, "skipped", doc)
-                return DocumentReport(doc.path, "skipped", doc, doc.findings)
+                return DocumentReport(doc.path, "skipped", Counts.of(doc), doc.findings)
             document_id = db.load_document(conn, doc, run_id)
             db.record_document(conn, run_id, doc.path, "loaded", doc)
             db.record_findings(conn, run_id, document_id, doc.findings)
@@ -166,4 +190,4 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Outcome,
             db.record_document(conn, run_id, doc.path, "failed", doc)
             db.record_findings(conn, run_id, None, [failure])
         return DocumentReport(doc.path, "failed", None, [failure])
-    return DocumentReport(doc.path, "loaded", doc, doc.findings)
+    return DocumentReport(doc.path, "loaded", Counts.of(doc), doc.findings)

@@ -65,7 +65,7 @@ def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, max_bytes: 
 @click.option("--max-bytes", type=click.IntRange(1), help="Largest input file to accept.")
 def normalize(paths: tuple[Path, ...], out: Path, exit_zero: bool, max_bytes: int | None) -> None:
     """Normalize raw documents into normalized/<name>.json without loading them."""
-    from pipeline.builds import DocumentReport, normalize_paths, write_normalized
+    from pipeline.builds import Counts, DocumentReport, normalize_paths, write_normalized
     from pipeline.records import Finding
 
     def reports(tick: Callable[[], None]) -> Iterable[DocumentReport]:
@@ -76,7 +76,7 @@ def normalize(paths: tuple[Path, ...], out: Path, exit_zero: bool, max_bytes: in
                 continue
             target = out if out.suffix == ".json" else out / f"{path.stem}.json"
             write_normalized(outcome, target)
-            yield DocumentReport(str(path), "normalized", outcome, outcome.findings)
+            yield DocumentReport(str(path), "normalized", Counts.of(outcome), outcome.findings)
 
     run_and_report(reports, len(paths), debug=False, exit_zero=exit_zero)
 

@@ -120,6 +120,7 @@ steps = Table(
     Column("text", Text, nullable=False),
     Column("raw", Text, nullable=False, comment="the step as written"),
     UniqueConstraint("duty_id", "party", "position"),
+    Index("steps_department", "department_id"),
 )
 
 duty_departments = Table(
@@ -397,6 +398,7 @@ def load_document(conn: Connection, doc: NormalizedDocument, run_id: int) -> int
 
     tid = town_id(doc)
     did = stable_id(tid, doc.path)
+    previous = town_departments(conn, tid)
     unindex_town(conn, tid)
     delete_town(conn, tid)
     insert_missing(conn, towns, [{"id": tid, **doc.town.model_dump()}])
@@ -441,7 +443,7 @@ def load_document(conn: Connection, doc: NormalizedDocument, run_id: int) -> int
                         for row, duty in zip(duty_rows, doc.duties, strict=True)])
     insert_all(conn, steps, step_rows)
     insert_all(conn, duty_departments, link_rows)
-    delete_orphan_departments(conn)
+    delete_orphan_departments(conn, previous)
     fault_point("mid-load")
     return did
 
@@ -483,14 +485,33 @@ def delete_town(conn: Connection, tid: int) -> None:
     conn.execute(delete(documents).where(documents.c.town_id == tid))
 
 
-def delete_orphan_departments(conn: Connection) -> None:
-    """Drop departments that no duty or step refers to any more, with their aliases."""
-    used = select(duty_departments.c.department_id).union(
-        select(steps.c.department_id).where(steps.c.department_id.is_not(None)))
-    orphans = select(departments.c.id).where(departments.c.id.not_in(used))
-    conn.execute(delete(department_aliases).where(department_aliases.c.department_id.in_(orphans)))
-    conn.execute(delete(departments).where(departments.c.id.in_(
-        select(departments.c.id).where(departments.c.id.not_in(used)))))
+def town_departments(conn: Connection, tid: int) -> set[int]:
+    """Departments the place's current rows refer to: the only ones its reload can orphan."""
+    town_duties = select(duties.c.id).where(duties.c.town_id == tid)
+    linked = select(duty_departments.c.department_id).where(
+        duty_departments.c.duty_id.in_(town_duties))
+    headed = select(steps.c.department_id).where(
+        steps.c.duty_id.in_(town_duties), steps.c.department_id.is_not(None))
+    return {department for (department,) in conn.execute(linked.union(headed))}
+
+
+def delete_orphan_departments(conn: Connection, candidates: set[int]) -> None:
+    """Drop those of `candidates` that no duty or step refers to any more, with their aliases.
+
+    Checking only the reloaded place's departments keeps a load's cost independent of the
+    size of the database.
+    """
+    if not candidates:
+        return
+    orphans = [department for (department,) in conn.execute(
+        select(departments.c.id).where(
+            departments.c.id.in_(sorted(candidates)),
+            ~exists().where(duty_departments.c.department_id == departments.c.id),
+            ~exists().where(steps.c.department_id == departments.c.id)))]
+    for chunk in range(0, len(orphans), 500):
+        ids = orphans[chunk: chunk + 500]
+        conn.execute(delete(department_aliases).where(department_aliases.c.department_id.in_(ids)))
+        conn.execute(delete(departments).where(departments.c.id.in_(ids)))
 
 
 def insert_all(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -169,12 +169,15 @@ def mention_pattern(places: tuple[str, ...], known: tuple[str, ...]) -> re.Patte
     return re.compile(f"{spelled}|{loose}" if spelled else loose)
 
 
-def find_mentions(text: str, town: Town, known: Iterable[str]) -> Iterator[str]:
-    """Department names written in step text: 县城市管理局, 州党委组织部."""
+def find_mentions(text: str, town: Town, known: tuple[str, ...]) -> Iterator[str]:
+    """Department names written in step text: 县城市管理局, 州党委组织部.
+
+    `known` is a sorted tuple of spellings, so the compiled pattern is cached per document.
+    """
     places = tuple(p for p in (town.county, town.prefecture) if p)
     text = text.replace(town.name, "〇" * len(town.name))  # 凉州户镇 holds a 州 that is no prefix
     not_endings = tuple(vocabulary()["names"]["not_endings"])
-    for match in mention_pattern(places, tuple(sorted(set(known)))).finditer(text):
+    for match in mention_pattern(places, known).finditer(text):
         if not match.group().endswith(not_endings):
             yield match.group()
 
@@ -223,13 +226,13 @@ def resolve_departments(duties: list[Duty], town: Town,
         for step in duty.steps:
             if step.department:
                 resolve(step.department)
-    spellings = known_spellings(resolved.values(), town)
+    spellings = tuple(sorted(known_spellings(resolved.values(), town)))
     updated = [link_duty(duty, resolve, spellings, town) for duty in duties]
     warn_unknown(updated, resolved, found)
     return updated, collect_departments(resolved.values())
 
 
-def link_duty(duty: Duty, resolve: "Resolver", spellings: set[str], town: Town) -> Duty:
+def link_duty(duty: Duty, resolve: "Resolver", spellings: tuple[str, ...], town: Town) -> Duty:
     links = [
         link.model_copy(update={"department": (c := resolve(link.written)).name,
                                 "note": c.note})
@@ -237,12 +240,13 @@ def link_duty(duty: Duty, resolve: "Resolver", spellings: set[str], town: Town) 
     ]
     steps = []
     for step in duty.steps:
-        department = resolve(step.department).name if step.department else None
-        steps.append(step.model_copy(update={"department": department}))
-        named = [step.department] if step.department else []
-        for written in [*named, *find_mentions(step.text, town, spellings)]:
-            links.append(DutyDepartment(department=resolve(written).name,
-                                        role="mentioned", written=written))
+        written = [step.department] if step.department else []  # a sub-heading, as written
+        if step.department:
+            step = step.model_copy(update={"department": resolve(step.department).name})
+        steps.append(step)
+        for name in [*written, *find_mentions(step.text, town, spellings)]:
+            links.append(DutyDepartment(department=resolve(name).name, role="mentioned",
+                                        written=name))
     return duty.model_copy(update={"steps": steps, "departments": unique(links)})
 
 

@@ -129,6 +129,8 @@ CREATE TABLE steps (
 	FOREIGN KEY(department_id) REFERENCES departments (id)
 );
 
+CREATE INDEX steps_department ON steps (department_id);
+
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
 CREATE INDEX IF NOT EXISTS duties_title_trgm ON duties USING gin (title gin_trgm_ops);

@@ -129,6 +129,8 @@ CREATE TABLE steps (
 	FOREIGN KEY(department_id) REFERENCES departments (id)
 );
 
+CREATE INDEX steps_department ON steps (department_id);
+
 CREATE VIRTUAL TABLE IF NOT EXISTS duty_search USING fts5(title, steps, tokenize='trigram');
 
 DROP VIEW IF EXISTS duty_overview;

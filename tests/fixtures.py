@@ -15,9 +15,9 @@ from tests.conftest import DATA, SAMPLE
 STEP_COLUMNS = {"上级部门职责", "凉州户镇配合职责", "承接部门及工作方式"}
 
 
-def sample_sections() -> list[tuple[str, list[str], list[list[str]]]]:
-    """(title, header, rows) of each list, read from the sample text."""
-    tables = parse_tables(read_rows(SAMPLE.read_text(encoding="utf-8")))
+def sample_sections(text: str | None = None) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, rows) of each list, read from the sample text (or another like it)."""
+    tables = parse_tables(read_rows(text or SAMPLE.read_text(encoding="utf-8")))
     return [(s.title, s.header.cells, [r.cells for r in s.rows])  # type: ignore[union-attr]
             for s in tables.sections]
 
@@ -35,7 +35,7 @@ def cell_value(header: str, value: str) -> str | int:
     return as_lines(value) if header in STEP_COLUMNS else value
 
 
-def write_xlsx(path: Path, one_sheet: bool = False) -> Path:
+def write_xlsx(path: Path, text: str | None = None, one_sheet: bool = False) -> Path:
     """One sheet per list (or all in one), a merged title row and categories merged down."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -43,7 +43,7 @@ def write_xlsx(path: Path, one_sheet: bool = False) -> Path:
     workbook = Workbook()
     workbook.remove(workbook.active)
     sheet = workbook.create_sheet("清单") if one_sheet else None
-    for title, header, rows in sample_sections():
+    for title, header, rows in sample_sections(text):
         if not one_sheet:
             sheet = workbook.create_sheet(title[-8:])
         assert sheet is not None
@@ -69,13 +69,13 @@ def write_xlsx(path: Path, one_sheet: bool = False) -> Path:
     return path
 
 
-def write_docx(path: Path) -> Path:
+def write_docx(path: Path, text: str | None = None) -> Path:
     """Title paragraphs, then one table per list with categories merged down."""
     import docx
 
     document = docx.Document()
-    document.add_heading("关于公布凉州户镇履行职责事项清单的通知", level=1)
-    for title, header, rows in sample_sections():
+    document.add_heading("关于公布履行职责事项清单的通知", level=1)
+    for title, header, rows in sample_sections(text):
         document.add_paragraph().add_run(title).bold = True
         table = document.add_table(rows=1 + len(rows), cols=len(header))
         table.style = "Table Grid"
@@ -100,10 +100,10 @@ def write_docx(path: Path) -> Path:
     return path
 
 
-def write_html(path: Path) -> Path:
+def write_html(path: Path, text: str | None = None) -> Path:
     """The portal page: titles in <p><strong>, categories as rowspan, cells as published."""
     parts = []
-    for title, header, rows in sample_sections():
+    for title, header, rows in sample_sections(text):
         parts.append(f'<p style="text-align:center"><strong>{html.escape(title)}</strong></p>')
         parts.append('<table border="1" cellspacing="0"><tbody>')
         parts.append("<tr>" + "".join(f"<th>{html.escape(w)}</th>" for w in header) + "</tr>")

@@ -127,3 +127,18 @@ def test_earlier_runs_findings_are_kept(url: str, sample: NormalizedDocument) ->
     engine.dispose()
     assert history == [(1, "old")]  # when it appeared: run 1; gone in run 2
     assert statuses == [(1, "loaded"), (2, "loaded")]
+
+
+def test_departments_only_one_place_used_go_with_it(url: str, sample: NormalizedDocument) -> None:
+    from pipeline.records import Department, DutyDepartment
+
+    extra = Department(name="玛纳斯县临时局", short_name="县临时局", jurisdiction="玛纳斯县",
+                       aliases=["县临时局"])
+    link = DutyDepartment(department=extra.name, role="counterpart", written="县临时局")
+    first = sample.duties[0].model_copy(update={"departments": [link]})
+    build(url, sample.model_copy(update={"departments": [*sample.departments, extra],
+                                         "duties": [first, *sample.duties[1:]]}))
+    assert count(url, "departments") == len(sample.departments) + 1
+    build(url, sample.model_copy(update={"sha256": "4" * 64}))
+    assert count(url, "departments") == len(sample.departments)
+    assert count(url, "department_aliases") == sum(len(d.aliases) for d in sample.departments)
