@@ -150,23 +150,32 @@ def department_heading(text: str, places: Iterable[str]) -> tuple[str, str] | No
     department_heading("县应急管理局 指导制定预案。", ()) -> ("县应急管理局", "指导制定预案。")
     department_heading("县自然资源局", ()) -> ("县自然资源局", "")
     """
-    lead = "|".join([*map(re.escape, places), prefix_pattern()])
-    match = re.fullmatch(
-        f"(?P<name>(?:{lead})[{HAN}（）()]{{1,25}}?(?:{suffix_pattern()}))(?:\\s+(?P<rest>.+))?",
-        text)
+    match = heading_pattern(tuple(places)).fullmatch(text)
     if match is None:
         return None
     return match["name"], (match["rest"] or "").strip()
 
 
 @cache
+def heading_pattern(places: tuple[str, ...]) -> re.Pattern[str]:
+    lead = "|".join([*map(re.escape, places), prefix_pattern()])
+    return re.compile(
+        f"(?P<name>(?:{lead})[{HAN}（）()]{{1,25}}?(?:{suffix_pattern()}))(?:\\s+(?P<rest>.+))?")
+
+
+@cache
 def mention_pattern(places: tuple[str, ...], known: tuple[str, ...]) -> re.Pattern[str]:
-    """Known spellings first (longest first), then any prefixed name with a firm suffix."""
+    """Known spellings first (longest first), then any prefixed name with a firm suffix.
+
+    The lookahead on the first character lets the engine skip most positions at once.
+    """
     spelled = "|".join(map(re.escape, sorted(known, key=len, reverse=True)))
     lead = "|".join([*map(re.escape, places), "县", "州"])
     firm = "局|部|委员会|办公室|中心|分局"
     loose = f"(?:{lead})委?[{HAN}]{{1,12}}?(?:{firm})(?!门)"
-    return re.compile(f"{spelled}|{loose}" if spelled else loose)
+    starts = "".join(sorted({name[0] for name in (*known, *places, "县", "州")}))
+    body = f"{spelled}|{loose}" if spelled else loose
+    return re.compile(f"(?=[{re.escape(starts)}])(?:{body})")
 
 
 def find_mentions(text: str, town: Town, known: tuple[str, ...]) -> Iterator[str]:
