@@ -137,6 +137,19 @@ def write_normalized(doc: NormalizedDocument, out: Path) -> None:
     partial.replace(out)
 
 
+def normalize_to_json(paths: list[Path], out: Path, max_bytes: int | None = None,
+                      progress: Callable[[], None] | None = None) -> Iterator[DocumentReport]:
+    """Write each document's JSON into `out` (or to `out` itself when it names a .json)."""
+    for path, outcome in normalize_paths(paths, max_bytes=max_bytes):
+        if progress:
+            progress()
+        if isinstance(outcome, Finding):
+            yield DocumentReport(str(path), "failed", None, [outcome])
+            continue
+        write_normalized(outcome, out if out.suffix == ".json" else out / f"{path.stem}.json")
+        yield DocumentReport(str(path), "normalized", Counts.of(outcome), outcome.findings)
+
+
 def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Outcome]], arguments: list[str],
                   force: bool = False,
                   progress: Callable[[], None] | None = None) -> Iterator[DocumentReport]:

@@ -51,8 +51,8 @@ def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, max_bytes: 
 
     files = discover(paths or [Path("raw")])
     outcomes = normalize_paths(files, jobs, max_bytes, debug)
-    run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick), len(files),
-           debug)
+    run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick),
+                   len(files), debug)
 
 
 @cli.command()
@@ -65,20 +65,10 @@ def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, max_bytes: 
 @click.option("--max-bytes", type=click.IntRange(1), help="Largest input file to accept.")
 def normalize(paths: tuple[Path, ...], out: Path, exit_zero: bool, max_bytes: int | None) -> None:
     """Normalize raw documents into normalized/<name>.json without loading them."""
-    from pipeline.builds import Counts, DocumentReport, normalize_paths, write_normalized
-    from pipeline.records import Finding
+    from pipeline.builds import normalize_to_json
 
-    def reports(tick: Callable[[], None]) -> Iterable[DocumentReport]:
-        for path, outcome in normalize_paths(list(paths), max_bytes=max_bytes):
-            tick()
-            if isinstance(outcome, Finding):
-                yield DocumentReport(str(path), "failed", None, [outcome])
-                continue
-            target = out if out.suffix == ".json" else out / f"{path.stem}.json"
-            write_normalized(outcome, target)
-            yield DocumentReport(str(path), "normalized", Counts.of(outcome), outcome.findings)
-
-    run_and_report(reports, len(paths), debug=False, exit_zero=exit_zero)
+    run_and_report(lambda tick: normalize_to_json(list(paths), out, max_bytes, tick),
+                   len(paths), debug=False, exit_zero=exit_zero)
 
 
 @cli.command()
@@ -92,8 +82,8 @@ def load(paths: tuple[Path, ...], url: str, force: bool, debug: bool) -> None:
     from pipeline.builds import load_outcomes, read_normalized
 
     outcomes = ((path, read_normalized(path)) for path in paths)
-    run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick), len(paths),
-           debug)
+    run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick),
+                   len(paths), debug)
 
 
 @cli.command()
@@ -202,8 +192,8 @@ def report(out: Path, url: str) -> None:
     click.echo(out)
 
 
-def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"]], total: int,
-           debug: bool, exit_zero: bool = False) -> None:
+def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"]],
+                   total: int, debug: bool, exit_zero: bool = False) -> None:
     """Run a build, show progress, print findings as path:line: message, set the exit status."""
     from rich.console import Console
     from rich.progress import Progress
@@ -230,7 +220,7 @@ def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"
         sys.exit(EXIT_BUG)
     # An unchanged document's findings were printed when it was loaded; its summary counts them.
     findings = sorted((f for r in reports if r.status != "skipped" for f in r.findings),
-                      key=lambda f: (f.path, f.line or 0))
+                      key=lambda f: (f.path, f.sheet or "", f.line or 0))
     for finding in findings:
         click.echo(str(finding), err=True)
     failed = False
