@@ -97,3 +97,31 @@ def test_normalize_writes_json(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     text = (out / "changji-manas-liangzhouhu.json").read_text(encoding="utf-8")
     assert '"name": "凉州户镇"' in text
+
+
+def test_analyst_commands(tmp_path: Path) -> None:
+    import json
+
+    url = f"sqlite:///{tmp_path / 'duties.db'}"
+    assert run("build", str(SAMPLE), "--db", url).returncode == 0
+    found = run("search", "秸秆禁烧", "--json", "--db", url)
+    assert found.returncode == 0, found.stderr
+    [hit] = [json.loads(line) for line in found.stdout.splitlines()]
+    assert (hit["list"], hit["seq"], hit["highlight"]) == (
+        "cooperative", 64, "农作物【秸秆禁烧】、综合利用工作")
+    departments = run("departments", "--db", url, "--json")
+    rows = [json.loads(line) for line in departments.stdout.splitlines()]
+    busiest = rows[0]
+    assert busiest["name"] in ("玛纳斯县农业农村局", "玛纳斯县住房和城乡建设局")
+    assert busiest["counterpart"] == 13
+    exported = run("export", "--format", "csv", "--out", str(tmp_path / "csv"), "--db", url)
+    assert exported.returncode == 0 and (tmp_path / "csv" / "duty_overview.csv").exists()
+    report = run("report", "--out", str(tmp_path / "r.html"), "--db", url)
+    assert report.returncode == 0 and (tmp_path / "r.html").stat().st_size > 10_000
+
+
+def test_reading_commands_on_a_missing_database(tmp_path: Path) -> None:
+    result = run("search", "秸秆", "--db", f"sqlite:///{tmp_path / 'none.db'}")
+    assert result.returncode == 3
+    assert result.stderr.startswith("error: no database at")
+    assert not (tmp_path / "none.db").exists()
