@@ -115,7 +115,7 @@ def copy_speedup(url: str, files: list[Path]) -> float:
     """Load the same normalized rows by COPY and by SQLAlchemy Core executemany INSERT."""
     from sqlalchemy import delete
 
-    from pipeline import db
+    from pipeline import db, schema
     from pipeline.builds import normalize_path
     from pipeline.records import NormalizedDocument
 
@@ -126,17 +126,17 @@ def copy_speedup(url: str, files: list[Path]) -> float:
              "department_id": None, "text": s.text, "raw": s.raw}
             for d in documents for i, duty in enumerate(d.duties) for s in duty.steps]
     engine = db.open_engine(url)
-    db.ensure_schema(engine)
+    schema.ensure_schema(engine)
     timings = {}
     for method in ("copy", "executemany"):
         with engine.begin() as conn:
             conn.exec_driver_sql("SET session_replication_role = replica")  # no FK checks
-            conn.execute(delete(db.steps))
+            conn.execute(delete(schema.steps))
             start = time.perf_counter()
             if method == "copy":
-                db.copy_rows(conn, db.steps, rows)
+                db.copy_rows(conn, schema.steps, rows)
             else:
-                conn.execute(db.steps.insert(), rows)
+                conn.execute(schema.steps.insert(), rows)
             timings[method] = time.perf_counter() - start
             conn.rollback()
     engine.dispose()

@@ -1,8 +1,9 @@
 """dutylists: township duty lists (履行职责事项清单) into clean relational data.
 
 Stages, each a module named for what it produces:
-sources (bytes → text) → tables (sections of rows) → layout (list kind, place, fields)
-→ steps → departments → documents (the normalized record) → db (load).
+sources and containers (bytes → rows) → tables (sections) → layout (list kind, place,
+fields) → steps → departments → documents (the normalized record) → db (load into the
+tables of schema.py) → views, search, exports, reports for analysts.
 """
 
 import hashlib

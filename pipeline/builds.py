@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipeline.errors import DatabaseError, SourceError
+from pipeline.errors import DatabaseError, SourceError, mask_url
 from pipeline.records import Finding, NormalizedDocument
 
 if TYPE_CHECKING:
@@ -154,11 +154,11 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Outcome]], arguments:
                   force: bool = False,
                   progress: Callable[[], None] | None = None) -> Iterator[DocumentReport]:
     """Load each document in its own transaction and record the run; yields one report each."""
-    from pipeline import db
+    from pipeline import db, schema
 
     engine = db.open_engine(url)
     try:
-        db.ensure_schema(engine)
+        schema.ensure_schema(engine)
         run_id = db.start_run(engine, arguments)
         counts = {"documents_loaded": 0, "documents_skipped": 0, "documents_failed": 0}
         for path, outcome in outcomes:
@@ -170,7 +170,7 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Outcome]], arguments:
         db.finish_run(engine, run_id, counts)
     except SQLAlchemyError as exc:  # outside a document's transaction: the database itself
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise DatabaseError(f"{db.mask_url(url)}: {reason}") from None
+        raise DatabaseError(f"{mask_url(url)}: {reason}") from None
     finally:
         engine.dispose()
 

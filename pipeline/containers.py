@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from pipeline.errors import SourceError
-from pipeline.tables import Row, is_title, read_rows
+from pipeline.tables import Row, is_title
 from pipeline.text import CONTROL
 
 if TYPE_CHECKING:
@@ -47,10 +47,6 @@ def zip_format(name: str, data: bytes) -> str:
         return "docx"
     raise SourceError(name, "a zip archive that is neither .xlsx nor .docx; unpack it and "
                       "build the files inside", "format")
-
-
-def tsv_rows(text: str) -> Iterator[Row]:
-    return read_rows(text)
 
 
 def html_rows(name: str, text: str) -> Iterator[Row]:

@@ -10,8 +10,8 @@ from pathlib import Path
 def render_contracts() -> dict[str, str]:
     """File name → content, all generated from the code."""
     from pipeline.catalog import datasette_metadata
-    from pipeline.db import relation_columns, schema_ddl
     from pipeline.records import NormalizedDocument
+    from pipeline.schema import relation_columns, schema_ddl
 
     schema = NormalizedDocument.model_json_schema()
     browse = datasette_metadata(relation_columns())

@@ -115,21 +115,21 @@ def canonicalize(written: str, town: Town) -> Canonical:
     name, note = cut_catch_all(spelled)
     levels = [(town.county, "county"), (town.prefecture, "prefecture"), (town.province, "province")]
     prefixes: dict[str, list[str]] = vocabulary()["prefixes"]  # type: ignore[assignment]
-    for full, level in levels:
+    for full, _ in levels:
         if full and name.startswith(full):
-            return resolve(full, name[len(full):], town, written, note, level)
+            return canonical_from(full, name[len(full):], town, written, note)
     for full, level in levels:
         marks = [m for m in prefixes[level] if full and full.endswith(m)]
         for mark in sorted(marks, key=len, reverse=True):
             if name.startswith(mark) and full:
-                return resolve(full, name[len(mark):], town, written, note, level)
+                return canonical_from(full, name[len(mark):], town, written, note)
     if town.county and looks_like_department(name) and not re.match(prefix_pattern(), name):
-        return resolve(town.county, name, town, written, note, "county")  # bare X局: the county's
+        return canonical_from(town.county, name, town, written, note)  # bare X局: the county's
     return Canonical(name, None, None, written, note, known=False)
 
 
-def resolve(full: str, rest: str, town: Town, written: str, note: str | None,
-            level: str) -> Canonical:
+def canonical_from(full: str, rest: str, town: Town, written: str,
+                   note: str | None) -> Canonical:
     """Build the canonical name from a jurisdiction's full name and what follows it."""
     rest = expand(rest)
     mark = full[-1]

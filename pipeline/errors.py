@@ -8,6 +8,17 @@ Row-level problems are never exceptions: they are `Finding` values (records.py).
 """
 
 
+def mask_url(url: str) -> str:
+    """mask_url("postgresql://u:secret@h/db") -> "postgresql://u:***@h/db"."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
 class PipelineError(Exception):
     """Base of every error the pipeline raises on purpose."""
 

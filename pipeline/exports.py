@@ -31,7 +31,7 @@ def plain(value: Any) -> Any:
 
 def relations(engine: Engine) -> list[str]:
     """Every table and view an analyst reads, in a stable order."""
-    from pipeline.db import metadata
+    from pipeline.schema import metadata
     from pipeline.views import VIEWS
 
     existing = set(inspect(engine).get_table_names()) | set(inspect(engine).get_view_names())

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.containers import docx_rows, html_rows, tsv_rows, xlsx_rows, zip_format
+from pipeline.containers import docx_rows, html_rows, xlsx_rows, zip_format
 from pipeline.errors import SourceError
-from pipeline.tables import Row
+from pipeline.tables import Row, read_rows
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -73,7 +73,7 @@ def parse_source(name: str, data: bytes) -> Source:
         raise SourceError(name, "file holds NUL bytes: binary data, not a list", "binary")
     if HTML_START.match(text):
         return Source(name, sha256, "html", encoding, html_rows(name, text))
-    return Source(name, sha256, "tsv", encoding, tsv_rows(text))
+    return Source(name, sha256, "tsv", encoding, read_rows(text))
 
 
 def decode_text(name: str, data: bytes) -> tuple[str, str]:

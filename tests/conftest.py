@@ -82,7 +82,7 @@ def pg_url(pg_server_url: str) -> str:
     """The run's PostgreSQL database, emptied before each test."""
     from sqlalchemy import create_engine, text
 
-    from pipeline.db import metadata
+    from pipeline.schema import metadata
 
     engine = create_engine(pg_server_url)
     with engine.begin() as conn:

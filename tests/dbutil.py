@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from pipeline import db
+from pipeline import db, schema
 
 # The data tables: what a rebuild must reproduce exactly (run records and timestamps aside).
 DATA_TABLES = ["towns", "documents", "duties", "steps", "departments", "department_aliases",
@@ -25,7 +25,7 @@ def dump_engine(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     tables = {}
     with engine.connect() as conn:
         for name in DATA_TABLES:
-            table = db.metadata.tables[name]
+            table = schema.metadata.tables[name]
             columns = [c for c in table.columns if c.name not in VOLATILE.get(name, set())]
             rows = conn.execute(select(*columns)).all()
             tables[name] = sorted((tuple(normalize(v) for v in row) for row in rows), key=repr)

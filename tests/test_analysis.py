@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import pipeline
-from pipeline import db
+from pipeline import db, schema
 from pipeline.builds import load_outcomes
 from pipeline.documents import normalize_document
 from pipeline.exports import export, neutralize
@@ -65,8 +65,8 @@ def test_category_summary(built: str) -> None:
 
 def test_views_are_recreated_idempotently(built: str) -> None:
     engine = db.open_engine(built)
-    db.ensure_schema(engine)
-    db.ensure_schema(engine)
+    schema.ensure_schema(engine)
+    schema.ensure_schema(engine)
     engine.dispose()
     assert query(built, "SELECT count(*) FROM duty_overview") == [(254,)]
 

@@ -19,7 +19,7 @@ def test_check_reports_a_changed_file(tmp_path: Path) -> None:
 
 def test_every_table_view_and_column_is_described() -> None:
     from pipeline.catalog import TABLES, describe
-    from pipeline.db import relation_columns
+    from pipeline.schema import relation_columns
 
     columns = relation_columns()
     relations = {name for name in columns if not name.startswith("duty_search")}

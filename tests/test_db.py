@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from pipeline import db
+from pipeline import db, schema
 from pipeline.builds import load_outcomes
 from pipeline.errors import DatabaseError
 from pipeline.records import NormalizedDocument, Step
@@ -23,7 +23,7 @@ def url(tmp_path: Path) -> str:
 def count(url: str, table: str) -> int:
     engine = db.open_engine(url)
     with engine.connect() as conn:
-        number = conn.execute(select(func.count()).select_from(db.metadata.tables[table]))
+        number = conn.execute(select(func.count()).select_from(schema.metadata.tables[table]))
         result = int(number.scalar_one())
     engine.dispose()
     return result
@@ -75,7 +75,7 @@ def test_findings_are_recorded_with_their_run(url: str, sample: NormalizedDocume
     build(url, sample.model_copy(update={"findings": [finding]}))
     engine = db.open_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(select(db.quality_issues.c.run_id, db.quality_issues.c.line)).all()
+        rows = conn.execute(select(schema.quality_issues.c.run_id, schema.quality_issues.c.line)).all()
     engine.dispose()
     assert rows == [(1, 9)]
 
@@ -106,7 +106,7 @@ def test_older_database_gains_new_columns(url: str, sample: NormalizedDocument) 
     engine = db.open_engine(url)
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE duties DROP COLUMN source_sheet"))
-    db.ensure_schema(engine)
+    schema.ensure_schema(engine)
     assert "source_sheet" in {c["name"] for c in inspect(engine).get_columns("duties")}
     engine.dispose()
     assert build(url, sample, force=True) == "loaded"
@@ -120,10 +120,10 @@ def test_earlier_runs_findings_are_kept(url: str, sample: NormalizedDocument) ->
     build(url, sample.model_copy(update={"sha256": "3" * 64, "findings": []}))  # fixed
     engine = db.open_engine(url)
     with engine.connect() as conn:
-        history = conn.execute(select(db.quality_issues.c.run_id, db.quality_issues.c.message)
-                               .order_by(db.quality_issues.c.id)).all()
-        statuses = conn.execute(select(db.run_documents.c.run_id, db.run_documents.c.status)
-                                .order_by(db.run_documents.c.run_id)).all()
+        history = conn.execute(select(schema.quality_issues.c.run_id, schema.quality_issues.c.message)
+                               .order_by(schema.quality_issues.c.id)).all()
+        statuses = conn.execute(select(schema.run_documents.c.run_id, schema.run_documents.c.status)
+                                .order_by(schema.run_documents.c.run_id)).all()
     engine.dispose()
     assert history == [(1, "old")]  # when it appeared: run 1; gone in run 2
     assert statuses == [(1, "loaded"), (2, "loaded")]

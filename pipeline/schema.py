@@ -1,0 +1,256 @@
+"""The schema: tables as SQLAlchemy Core metadata, the DDL that metadata cannot say, and
+ensure_schema(), which brings any database up to date.
+
+schemas/ holds what this generates (make schemas); a test fails when it is stale.
+"""
+
+import logging
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    create_mock_engine,
+    inspect,
+    text,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from pipeline.errors import DatabaseError, mask_url
+
+RawJSON = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+metadata = MetaData()
+
+towns = Table(
+    "towns", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False, comment="乡镇/街道 name, e.g. 凉州户镇"),
+    Column("kind", Text, nullable=False, comment="镇/乡/民族乡/街道/苏木"),
+    Column("county", Text, comment="县/区/旗/县级市, e.g. 玛纳斯县"),
+    Column("prefecture", Text, comment="州/市/地区/盟, e.g. 昌吉州"),
+    Column("province", Text, comment="NULL when the title omits it"),
+)
+
+documents = Table(
+    "documents", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("town_id", BigInteger, ForeignKey("towns.id"), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("format", Text, nullable=False),
+    Column("encoding", Text),
+    Column("parser_version", Text, nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("rows_read", Integer, nullable=False),
+    Column("duties_loaded", Integer, nullable=False),
+    Column("rows_quarantined", Integer, nullable=False),
+)
+
+duties = Table(
+    "duties", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("document_id", BigInteger, ForeignKey("documents.id"), nullable=False),
+    Column("town_id", BigInteger, ForeignKey("towns.id"), nullable=False),
+    Column("list", Text, nullable=False, comment="basic/cooperative/withdrawn"),
+    Column("seq", Integer, nullable=False, comment="序号"),
+    Column("category", Text, comment="事项类别; NULL when the list has none"),
+    Column("title", Text, nullable=False, comment="事项名称"),
+    Column("source_line", Integer, nullable=False, comment="line, or row of source_sheet"),
+    Column("source_sheet", Text, comment="xlsx sheet or docx table; NULL for text"),
+    Column("raw", RawJSON, nullable=False, comment="the source row's cells, lossless"),
+    Index("duties_town_list_seq", "town_id", "list", "seq"),
+)
+
+departments = Table(
+    "departments", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False, unique=True, comment="canonical full name"),
+    Column("short_name", Text, comment="the 县/州 form, e.g. 县农业农村局"),
+    Column("jurisdiction", Text, comment="e.g. 玛纳斯县"),
+)
+
+department_aliases = Table(
+    "department_aliases", metadata,
+    Column("jurisdiction", Text, nullable=False),
+    Column("alias", Text, nullable=False),
+    Column("department_id", BigInteger, ForeignKey("departments.id"), nullable=False),
+    PrimaryKeyConstraint("jurisdiction", "alias"),
+)
+
+steps = Table(
+    "steps", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("duty_id", BigInteger, ForeignKey("duties.id"), nullable=False),
+    Column("party", Text, nullable=False, comment="upper/town/receiver"),
+    Column("position", Integer, nullable=False, comment="1… within duty and party"),
+    Column("number", Integer, comment="the source's number; NULL when unnumbered"),
+    Column("section", Text, comment="heading without 一、, or the department sub-heading"),
+    Column("department_id", BigInteger, ForeignKey("departments.id")),
+    Column("text", Text, nullable=False),
+    Column("raw", Text, nullable=False, comment="the step as written"),
+    UniqueConstraint("duty_id", "party", "position"),
+    Index("steps_department", "department_id"),
+)
+
+duty_departments = Table(
+    "duty_departments", metadata,
+    Column("duty_id", BigInteger, ForeignKey("duties.id"), nullable=False),
+    Column("department_id", BigInteger, ForeignKey("departments.id"), nullable=False),
+    Column("role", Text, nullable=False, comment="counterpart/receiver/mentioned"),
+    Column("written", Text, nullable=False, comment="the spelling in the source"),
+    Column("note", Text, comment="what a catch-all added, e.g. 及其他…部门"),
+    PrimaryKeyConstraint("duty_id", "department_id", "role"),
+    Index("duty_departments_department", "department_id"),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("parser_version", Text, nullable=False),
+    Column("arguments", Text, nullable=False),
+    Column("documents_loaded", Integer, nullable=False, default=0),
+    Column("documents_skipped", Integer, nullable=False, default=0),
+    Column("documents_failed", Integer, nullable=False, default=0),
+)
+
+run_documents = Table(
+    "run_documents", metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("status", Text, nullable=False, comment="loaded/skipped/failed"),
+    Column("rows_read", Integer, nullable=False),
+    Column("duties_loaded", Integer, nullable=False),
+    Column("rows_quarantined", Integer, nullable=False),
+    PrimaryKeyConstraint("run_id", "path"),
+)
+
+quality_issues = Table(
+    "quality_issues", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("document_id", BigInteger, comment="no foreign key: findings outlive reloads"),
+    Column("path", Text, nullable=False),
+    Column("sheet", Text),
+    Column("line", Integer),
+    Column("field", Text),
+    Column("code", Text, nullable=False),
+    Column("severity", Text, nullable=False, comment="error/warning"),
+    Column("message", Text, nullable=False),
+    Column("raw", Text),
+    Index("quality_issues_run", "run_id"),
+)
+
+# PostgreSQL only: trigram indexes for Chinese substring search (pg_trgm needs a UTF-8 LC_CTYPE).
+TRIGRAM_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
+TRIGRAM_INDEXES = {
+    "duties_title_trgm": "CREATE INDEX IF NOT EXISTS duties_title_trgm ON duties "
+                         "USING gin (title gin_trgm_ops)",
+    "steps_text_trgm": "CREATE INDEX IF NOT EXISTS steps_text_trgm ON steps "
+                       "USING gin (text gin_trgm_ops)",
+}
+
+SCHEMA_LOCK = 0x6475747973636865  # any constant bigint: "dutysche"
+
+log = logging.getLogger("pipeline")
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create whatever tables, columns, indexes and views are missing; safe on every run.
+
+    One transaction, under a database-wide advisory lock on PostgreSQL, so that builds
+    started at once do not race to create the same objects.
+    """
+    if engine.dialect.name == "postgresql":
+        check_postgres(engine)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        metadata.create_all(conn)
+        add_missing_columns(conn)
+        for statement in extra_ddl(conn.dialect.name):
+            conn.execute(text(statement))
+
+
+def extra_ddl(dialect: str) -> list[str]:
+    """What metadata cannot say: search structures per dialect, then the analyst views."""
+    from pipeline import search, views
+
+    if dialect == "postgresql":
+        searching = [TRIGRAM_EXTENSION, *TRIGRAM_INDEXES.values()]
+    else:
+        searching = [search.FTS_DDL] if search.sqlite_capabilities().trigram else []
+    return searching + views.view_ddl(dialect)
+
+
+def add_missing_columns(conn: Connection) -> None:
+    """Bring a database built by an older release up to date: columns are only ever added."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:
+                raise DatabaseError(f"{mask_url(str(conn.engine.url))}: table {table.name} "
+                                    f"lacks the required column {column.name}; rebuild into a "
+                                    "new database")
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+
+
+def check_postgres(engine: Engine) -> None:
+    """Refuse a non-UTF-8 database; warn when its LC_CTYPE leaves pg_trgm blind to Chinese."""
+    with engine.connect() as conn:
+        encoding = conn.execute(text("SHOW server_encoding")).scalar_one()
+        ctype = conn.execute(text("SELECT datctype FROM pg_database "
+                                  "WHERE datname = current_database()")).scalar_one()
+    fix = ("create it with: CREATE DATABASE name TEMPLATE template0 ENCODING 'UTF8' "
+           "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
+    if encoding.upper() not in ("UTF8", "UTF-8"):
+        raise DatabaseError(f"{mask_url(str(engine.url))} uses encoding {encoding}, which cannot "
+                            f"hold Chinese text; {fix}")
+    if "utf" not in ctype.lower().replace("-", ""):
+        log.warning("%s has LC_CTYPE %s: pg_trgm will ignore Chinese characters and searches "
+                    "will not use their index; %s", mask_url(str(engine.url)), ctype, fix)
+
+
+def schema_ddl(dialect_name: str) -> str:
+    """The CREATE statements for one dialect ("sqlite" or "postgresql"), as schemas/ holds them."""
+    drivers = {"sqlite": "sqlite://", "postgresql": "postgresql+psycopg://"}
+    dialect = create_mock_engine(drivers[dialect_name], executor=None).dialect
+    statements = []
+    for table in metadata.sorted_tables:
+        statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
+        statements.extend(
+            str(CreateIndex(index).compile(dialect=dialect)).strip()
+            for index in sorted(table.indexes, key=lambda i: str(i.name))
+        )
+    statements += extra_ddl(dialect_name)
+    return ";\n\n".join(statements) + ";\n"
+
+
+def relation_columns() -> dict[str, list[str]]:
+    """Columns of every table and view, from an empty in-memory SQLite built by ensure_schema."""
+    engine = create_engine("sqlite://")
+    ensure_schema(engine)
+    inspector = inspect(engine)
+    names = [*inspector.get_table_names(), *inspector.get_view_names()]
+    columns = {name: [c["name"] for c in inspector.get_columns(name)] for name in names}
+    engine.dispose()
+    return columns
