@@ -182,7 +182,10 @@ def cell_text(value: object) -> str:
 
 
 def docx_rows(name: str, data: bytes) -> Iterator[Row]:
-    """Title paragraphs and table rows in body order; a cell's paragraphs become lines."""
+    """Title paragraphs and table rows in body order; a cell's paragraphs become lines.
+
+    Rows are numbered within their table ("table 2", row 5); titles by body position.
+    """
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -194,9 +197,9 @@ def docx_rows(name: str, data: bytes) -> Iterator[Row]:
                           "open and re-save it in Word or LibreOffice", "format") from None
     tables = 0
     for paragraph_number, child in enumerate(document.element.body.iterchildren(), start=1):
-        if child.tag.endswith("}p"):
+        if child.tag.endswith("}p"):  # prose around the tables is not a list row; titles are
             text = Paragraph(child, document).text.strip()
-            if text:
+            if text and is_title(text):
                 yield Row(paragraph_number, [text])
         elif child.tag.endswith("}tbl"):
             tables += 1

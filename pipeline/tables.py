@@ -92,7 +92,11 @@ def same_cells(row: Row, other: Row | None) -> bool:
 
 
 def is_title(text: str) -> bool:
-    """A list title names a 清单, or is cut short after 事项: is_title("…基本履职事项清单")."""
+    """A list title ends with a known ending, or names a 事项…清单, or is cut short after 事项.
+
+    is_title("…基本履职事项清单") -> True; is_title("现将清单予以公布。") -> False;
+    is_title("首页 > 乡镇清单") -> False
+    """
     if any(text.endswith(e) for endings in load_vocabulary("titles").values() for e in endings):
         return True
-    return "清单" in text or re.search(r"事项清?$", text) is not None
+    return re.search(r"事项.*清单$|事项清?$", text) is not None

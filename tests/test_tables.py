@@ -31,3 +31,9 @@ def test_a_cut_short_title_still_starts_a_section() -> None:
 def test_sample_has_three_sections_without_repeated_headers(sample_text: str) -> None:
     tables = parse_tables(read_rows(sample_text))
     assert [len(s.rows) for s in tables.sections] == [106, 107, 37]
+
+
+def test_a_sentence_that_mentions_a_list_is_not_a_title() -> None:
+    text = "现将我镇履行职责事项清单予以公布。\n首页 > 乡镇清单\n甲镇基本履职事项清单\n序号\t事项名称\n"
+    tables = parse_tables(read_rows(text + "1\t一\n"))
+    assert [s.title for s in tables.sections] == ["甲镇基本履职事项清单"]
