@@ -185,10 +185,14 @@ def parse_steps(raw: str, party: Party, context: Context) -> list[Step]:
             if piece.number is not None:
                 previous = piece.number
             cleaned = clean_step(piece, context)
-            if cleaned:
-                steps.append(Step(party=party, position=len(steps) + 1, number=piece.number,
-                                  section=section, department=department, text=cleaned,
-                                  raw=piece.raw))
+            if not cleaned:
+                context.found.add("warning", "step-empty", f"{context.field}: mark {piece.raw!r} "
+                                  "has no text and makes no step", context.line, context.field,
+                                  piece.raw, context.sheet)
+                continue
+            steps.append(Step(party=party, position=len(steps) + 1, number=piece.number,
+                              section=section, department=department, text=cleaned,
+                              raw=piece.raw))
     return steps
 
 

@@ -143,3 +143,9 @@ def test_renumbering_in_any_style_gives_the_same_steps(items: list[str], style, 
     renumbered = separator.join(f"{style(i)}{text}" for i, text in enumerate(items, start=1))
     assert texts(renumbered) == texts(reference)
     assert [n for n, _ in texts(renumbered)] == list(range(1, len(items) + 1))
+
+
+def test_a_mark_without_text_is_reported() -> None:
+    steps, found = parse("1.甲； 2.； 3.丙")
+    assert [(s.number, s.text) for s in steps] == [(1, "甲"), (3, "丙")]
+    assert [f.code for f in found.findings] == ["step-empty"]
