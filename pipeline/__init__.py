@@ -21,7 +21,10 @@ PARSER_FILES = ["sources.py", "containers.py", "tables.py", "layout.py", "text.p
                 "departments.py", "documents.py", "findings.py", "records.py", "vocab/*.toml"]
 
 
-def open_db(url: str = "sqlite:///normalized/duties.db") -> "Database":
+DEFAULT_URL = "sqlite:///normalized/duties.db"
+
+
+def open_db(url: str = DEFAULT_URL) -> "Database":
     """Open a database for analysis: pipeline.open_db(url).frame("duty_overview")."""
     from pipeline.notebooks import Database
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pipeline import DEFAULT_URL
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -25,7 +27,7 @@ EXIT_BUG = 4
 
 db_option = click.option(
     "--db", "url", metavar="URL", envvar="DATABASE_URL", show_envvar=True,
-    default="sqlite:///normalized/duties.db", show_default=True,
+    default=DEFAULT_URL, show_default=True,
     help="SQLAlchemy URL: sqlite:///file.db or postgresql://user@host/db.")
 debug_option = click.option("--debug", is_flag=True, help="Show tracebacks.")
 

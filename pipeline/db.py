@@ -6,7 +6,6 @@ any load order, and a department's identity is its canonical name.
 
 import hashlib
 import json
-import logging
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -46,9 +45,6 @@ from pipeline.schema import (
     steps,
     towns,
 )
-
-DEFAULT_URL = "sqlite:///normalized/duties.db"
-log = logging.getLogger("pipeline")
 
 
 def stable_id(*parts: object) -> int:
@@ -210,7 +206,7 @@ def load_document(conn: Connection, doc: NormalizedDocument, run_id: int) -> int
         link_rows.extend({
             "duty_id": duty_id, "department_id": department_ids[link.department],
             "role": link.role, "written": link.written, "note": link.note,
-        } for link in unique_links(duty.departments))
+        } for link in duty.departments)  # the departments stage keeps one per department and role
     insert_all(conn, duties, duty_rows)
     index_duties(conn, [{"id": row["id"], "title": row["title"],
                          "steps": "\n".join(s.text for s in duty.steps)}
@@ -240,15 +236,6 @@ def duty_ids(tid: int, doc: NormalizedDocument) -> Iterator[int]:
         key = (duty.list, duty.seq)
         yield stable_id(tid, *key, duty.source_line if key in seen else "")
         seen.add(key)
-
-
-def unique_links(links: Iterable[Any]) -> Iterator[Any]:
-    """The first link per (department, role): a duty may name a department twice."""
-    seen: set[tuple[str, str]] = set()
-    for link in links:
-        if (link.department, link.role) not in seen:
-            seen.add((link.department, link.role))
-            yield link
 
 
 def delete_town(conn: Connection, tid: int) -> None:
