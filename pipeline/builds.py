@@ -194,7 +194,7 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Outcome,
             document_id = db.load_document(conn, doc, run_id)
             db.record_document(conn, run_id, doc.path, "loaded", doc)
             db.record_findings(conn, run_id, document_id, doc.findings)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, DatabaseError) as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         failure = Finding(path=doc.path, code="load", severity="error",
                           message=f"database refused the document, nothing of it was "

@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,19 @@ def town_id(doc: NormalizedDocument) -> int:
     return stable_id(town.province, town.prefecture, town.county, town.name)
 
 
+BLOCK_BITS = 20
+
+
+def row_block(tid: int) -> int:
+    """Where a place's duty and step ids start: they count up from here, in source order.
+
+    Consecutive ids keep each place's rows together in every index and let the FTS index
+    append (random ids made loading twice as slow). Two places whose blocks met would make
+    the second load fail on a unique key, loudly, never overwrite the first.
+    """
+    return stable_id(tid, "rows") >> BLOCK_BITS << BLOCK_BITS
+
+
 def lock_place(conn: Connection, doc: NormalizedDocument) -> None:
     """Serialize loads of one place across processes (PostgreSQL; SQLite locks the file).
 
@@ -191,14 +204,19 @@ def load_document(conn: Connection, doc: NormalizedDocument, run_id: int) -> int
     duty_rows: list[dict[str, Any]] = []
     step_rows: list[dict[str, Any]] = []
     link_rows: list[dict[str, Any]] = []
-    for duty, duty_id in zip(doc.duties, duty_ids(tid, doc), strict=True):
+    block = row_block(tid)
+    if max(len(doc.duties), sum(len(duty.steps) for duty in doc.duties)) >= 2 ** BLOCK_BITS:
+        raise DatabaseError(f"{doc.path}: more than {2 ** BLOCK_BITS - 1:,} duties or steps "
+                            "in one place; split the document")
+    step_id = block
+    for duty_id, duty in enumerate(doc.duties, start=block + 1):
         duty_rows.append({
             "id": duty_id, "document_id": did, "town_id": tid, "list": duty.list,
             "seq": duty.seq, "category": duty.category, "title": duty.title,
             "source_line": duty.source_line, "source_sheet": duty.source_sheet, "raw": duty.raw,
         })
         step_rows.extend({
-            "id": stable_id(duty_id, s.party, s.position), "duty_id": duty_id,
+            "id": (step_id := step_id + 1), "duty_id": duty_id,
             "party": s.party, "position": s.position, "number": s.number,
             "section": s.section, "text": s.text, "raw": s.raw,
             "department_id": department_ids.get(s.department) if s.department else None,
@@ -227,15 +245,6 @@ def fault_point(name: str) -> None:
     if os.environ.get("PIPELINE_FAULT") == name:
         Path(os.environ["PIPELINE_FAULT_FILE"]).write_text(str(os.getpid()))
         time.sleep(600)
-
-
-def duty_ids(tid: int, doc: NormalizedDocument) -> Iterator[int]:
-    """Ids keyed by place, list and 序号; a repeated 序号 also keys on its source line."""
-    seen: set[tuple[str, int]] = set()
-    for duty in doc.duties:
-        key = (duty.list, duty.seq)
-        yield stable_id(tid, *key, duty.source_line if key in seen else "")
-        seen.add(key)
 
 
 def delete_town(conn: Connection, tid: int) -> None:

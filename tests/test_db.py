@@ -142,3 +142,26 @@ def test_departments_only_one_place_used_go_with_it(url: str, sample: Normalized
     build(url, sample.model_copy(update={"sha256": "4" * 64}))
     assert count(url, "departments") == len(sample.departments)
     assert count(url, "department_aliases") == sum(len(d.aliases) for d in sample.departments)
+
+
+def test_a_place_numbers_its_duties_and_steps_consecutively(url: str,
+                                                            sample: NormalizedDocument) -> None:
+    build(url, sample)
+    engine = db.open_engine(url)
+    with engine.connect() as conn:
+        duty_ids = conn.execute(select(schema.duties.c.id)
+                                .order_by(schema.duties.c.source_line)).scalars().all()
+        step_ids = conn.execute(select(schema.steps.c.id).order_by(
+            schema.steps.c.duty_id, schema.steps.c.party, schema.steps.c.position)).scalars().all()
+    engine.dispose()
+    first = duty_ids[0]
+    assert first % 2**db.BLOCK_BITS == 1  # the block starts at a round number
+    assert duty_ids == list(range(first, first + 250))
+    assert sorted(step_ids) == list(range(first, first + len(step_ids)))
+
+
+def test_a_place_too_large_for_its_block_fails_alone(url: str, sample: NormalizedDocument,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(db, "BLOCK_BITS", 8)  # 255 rows; the sample has 250 duties, 788 steps
+    assert build(url, sample) == "failed"
+    assert count(url, "duties") == 0
