@@ -24,6 +24,8 @@ LATIN_WORD = re.compile(f"(?<=[{HAN}])\\s*([A-Za-z]+)\\s*(?=[{HAN}])")
 WHITESPACE = re.compile(r"\s+")
 # C0 controls other than tab and line ends: junk from copy-paste, and poison to XML parsers.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A character at least one fix below looks at; text without any is already clean (most is).
+ATTENTION = re.compile(r"[\s,;:(\x00-\x1f\x7fA-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,13 @@ def normalize_text(raw: str) -> Cleaned:
 
     normalize_text("管理 工作,完成(一)").text -> "管理工作，完成（一）"
     """
+    if not ATTENTION.search(raw):
+        return Cleaned(raw, [], [])
+    return apply_fixes(raw)
+
+
+def apply_fixes(raw: str) -> Cleaned:
+    """normalize_text without the shortcut for clean text; the two always agree."""
     fixes = []
     text = CONTROL.sub("", raw)
     if text != raw:
