@@ -18,7 +18,7 @@ from pipeline.text import CONTROL
 from pipeline.vocabulary import load_vocabulary
 
 if TYPE_CHECKING:
-    from lxml.html import HtmlElement
+    from lxml import etree
 
 BLOCK_TAGS = frozenset({"p", "div", "ol", "ul", "li", "br", "tr", "td", "th", "table", "section",
                         "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
@@ -88,11 +88,11 @@ def plain_text(cell: str, separator: str = "\n") -> str:
 
 def html_blocks(raw: str) -> list[Block]:
     """Blocks of an HTML fragment; an unclosed <ol> simply runs to the end of the cell."""
-    import lxml.html
+    from lxml import etree
 
-    parser = lxml.html.HTMLParser(no_network=True, remove_comments=True,
-                                  remove_pis=True)
-    root = lxml.html.fragment_fromstring(CONTROL.sub("", raw), create_parent="div", parser=parser)
+    document = etree.fromstring(f"<html><body>{CONTROL.sub('', raw)}</body></html>",
+                                html_parser())
+    body = document.find("body")
     blocks: list[Block] = []
     buffer: list[str] = []
 
@@ -102,7 +102,7 @@ def html_blocks(raw: str) -> list[Block]:
         if text:
             blocks.append(Block(text, item))
 
-    def visit(element: "HtmlElement") -> None:
+    def visit(element: "etree._Element") -> None:
         tag = element.tag if isinstance(element.tag, str) else ""
         block = tag.lower() in BLOCK_TAGS
         if block:
@@ -114,12 +114,21 @@ def html_blocks(raw: str) -> list[Block]:
         if block:
             flush(list_position(element) if tag.lower() == "li" else None)
 
-    visit(root)
+    visit(document if body is None else body)
     flush()
     return blocks
 
 
-def list_position(item: "HtmlElement") -> int:
+@cache
+def html_parser() -> "etree.HTMLParser":
+    """lxml's plain HTML parser: no network, no comments; lxml.html's element classes would
+    cost a Python call per element."""
+    from lxml import etree
+
+    return etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
+
+
+def list_position(item: "etree._Element") -> int:
     """1 + the number of <li> before this one in its list."""
     return 1 + sum(1 for sibling in item.itersiblings(preceding=True) if sibling.tag == "li")
 
