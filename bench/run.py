@@ -120,11 +120,7 @@ def copy_speedup(url: str, files: list[Path]) -> float:
     from pipeline.records import NormalizedDocument
 
     documents = [d for d in map(normalize_path, files) if isinstance(d, NormalizedDocument)]
-    rows = [{"id": db.stable_id(d.sha256, i, s.party, s.position),
-             "duty_id": db.stable_id(d.sha256, i),
-             "party": s.party, "position": s.position, "number": s.number, "section": s.section,
-             "department_id": None, "text": s.text, "raw": s.raw}
-            for d in documents for i, duty in enumerate(d.duties) for s in duty.steps]
+    rows = [row for d in documents for row in db.prepare(d).tables["steps"]]
     engine = db.open_engine(url)
     schema.ensure_schema(engine)
     timings = {}

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar, Union
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,8 +19,12 @@ from pipeline.records import Finding, NormalizedDocument
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from pipeline.db import Prepared
+
 Status = Literal["loaded", "skipped", "failed", "normalized"]
 Outcome = NormalizedDocument | Finding
+Loadable = Union["Prepared", NormalizedDocument, Finding]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,10 @@ class Counts:
     @classmethod
     def of(cls, doc: NormalizedDocument) -> "Counts":
         return cls(doc.rows_read, len(doc.duties), doc.quarantined)
+
+    @classmethod
+    def of_prepared(cls, prepared: "Prepared") -> "Counts":
+        return cls(prepared.rows_read, prepared.duties, prepared.quarantined)
 
 
 @dataclass
@@ -98,19 +106,39 @@ def normalize_path(path: Path, max_bytes: int | None = None, debug: bool = False
                                f"{exc}); please report it with the file attached")
 
 
+def prepare_path(path: Path, max_bytes: int | None = None, debug: bool = False) -> Loadable:
+    """normalize_path, then the database rows: what a build's workers hand the loader."""
+    from pipeline.db import prepare
+
+    outcome = normalize_path(path, max_bytes, debug)
+    return outcome if isinstance(outcome, Finding) else prepare(outcome)
+
+
 def normalize_paths(paths: list[Path], jobs: int = 1, max_bytes: int | None = None,
                     debug: bool = False) -> Iterator[tuple[Path, Outcome]]:
     """Normalize documents in order, over `jobs` worker processes when jobs > 1."""
+    return run_stage(normalize_path, paths, jobs, max_bytes, debug)
+
+
+def prepare_paths(paths: list[Path], jobs: int = 1, max_bytes: int | None = None,
+                  debug: bool = False) -> Iterator[tuple[Path, Loadable]]:
+    """Normalize documents and prepare their rows, in order, over `jobs` worker processes."""
+    return run_stage(prepare_path, paths, jobs, max_bytes, debug)
+
+
+def run_stage(stage: Callable[[Path, int | None, bool], T], paths: list[Path], jobs: int,
+                 max_bytes: int | None, debug: bool) -> Iterator[tuple[Path, T]]:
+    """stage(path) for each path, in order, over `jobs` worker processes when jobs > 1."""
     if jobs <= 1 or len(paths) <= 1:
         for path in paths:
-            yield path, normalize_path(path, max_bytes, debug)
+            yield path, stage(path, max_bytes, debug)
         return
     # A bounded window of submitted documents: the loader may be slower than the workers, and
     # finished documents must not pile up in memory (a province is thousands of towns).
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        window: deque[tuple[Path, Future[Outcome]]] = deque()
+        window: deque[tuple[Path, Future[T]]] = deque()
         for path in paths:
-            window.append((path, pool.submit(normalize_path, path, max_bytes, debug)))
+            window.append((path, pool.submit(stage, path, max_bytes, debug)))
             if len(window) >= 2 * jobs:
                 done_path, future = window.popleft()
                 yield done_path, future.result()
@@ -150,7 +178,7 @@ def normalize_to_json(paths: list[Path], out: Path, max_bytes: int | None = None
         yield DocumentReport(str(path), "normalized", Counts.of(outcome), outcome.findings)
 
 
-def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Outcome]], arguments: list[str],
+def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments: list[str],
                   force: bool = False,
                   progress: Callable[[], None] | None = None) -> Iterator[DocumentReport]:
     """Load each document in its own transaction and record the run; yields one report each."""
@@ -175,7 +203,7 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Outcome]], arguments:
         engine.dispose()
 
 
-def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Outcome,
+def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
                  force: bool) -> DocumentReport:
     from pipeline import db
 
@@ -184,13 +212,14 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Outcome,
             db.record_document(conn, run_id, str(path), "failed", None)
             db.record_findings(conn, run_id, None, [outcome])
         return DocumentReport(str(path), "failed", None, [outcome])
-    doc = outcome
+    doc = db.prepare(outcome) if isinstance(outcome, NormalizedDocument) else outcome
+    counts = Counts.of_prepared(doc)
     try:
         with engine.begin() as conn:
             db.lock_place(conn, doc)
             if not force and db.is_loaded(conn, doc):
                 db.record_document(conn, run_id, doc.path, "skipped", doc)
-                return DocumentReport(doc.path, "skipped", Counts.of(doc), doc.findings)
+                return DocumentReport(doc.path, "skipped", counts, doc.findings)
             document_id = db.load_document(conn, doc, run_id)
             db.record_document(conn, run_id, doc.path, "loaded", doc)
             db.record_findings(conn, run_id, document_id, doc.findings)
@@ -203,4 +232,4 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Outcome,
             db.record_document(conn, run_id, doc.path, "failed", doc)
             db.record_findings(conn, run_id, None, [failure])
         return DocumentReport(doc.path, "failed", None, [failure])
-    return DocumentReport(doc.path, "loaded", Counts.of(doc), doc.findings)
+    return DocumentReport(doc.path, "loaded", counts, doc.findings)

@@ -49,10 +49,10 @@ def cli() -> None:
 def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, max_bytes: int | None,
           debug: bool) -> None:
     """Read, normalize and load documents or folders (default raw/)."""
-    from pipeline.builds import discover, load_outcomes, normalize_paths
+    from pipeline.builds import discover, load_outcomes, prepare_paths
 
     files = discover(paths or [Path("raw")])
-    outcomes = normalize_paths(files, jobs, max_bytes, debug)
+    outcomes = prepare_paths(files, jobs, max_bytes, debug)
     run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick),
                    len(files), debug)
 

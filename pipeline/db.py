@@ -1,7 +1,8 @@
 """The database: engines, and loading one document per transaction (the schema is schema.py).
 
-Keys are deterministic (stable_id over natural keys), so a rebuild gives the same ids in
-any load order, and a department's identity is its canonical name.
+Keys are deterministic (stable_id over natural keys; a place's duties and steps count up
+in source order from its own block), so a rebuild gives the same ids in any load order,
+and a department's identity is its canonical name.
 """
 
 import hashlib
@@ -9,6 +10,7 @@ import json
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline import parser_version
 from pipeline.errors import DatabaseError, mask_url
-from pipeline.records import NormalizedDocument
+from pipeline.records import Finding, NormalizedDocument
 from pipeline.schema import (
     department_aliases,
     departments,
@@ -116,22 +118,95 @@ def row_block(tid: int) -> int:
     return stable_id(tid, "rows") >> BLOCK_BITS << BLOCK_BITS
 
 
-def lock_place(conn: Connection, doc: NormalizedDocument) -> None:
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One document as database rows, built without a connection (in a worker when -j > 1).
+
+    Plain rows, not records: the loading process only writes, and unpickling a document's
+    thousand pydantic records cost it 7 ms of a town's ~40.
+    """
+
+    path: str
+    sha256: str
+    parser_version: str
+    town_id: int
+    rows_read: int
+    duties: int
+    quarantined: int
+    findings: list[Finding]
+    tables: dict[str, list[Row]]  # towns, documents (without loaded_at), … in insert order
+    search: list[Row]  # {"id", "title", "steps"} for the search index
+
+    @property
+    def too_large(self) -> bool:
+        """More duties or steps than the place's block of ids holds."""
+        return max(len(self.tables["duties"]), len(self.tables["steps"])) >= 1 << BLOCK_BITS
+
+
+def prepare(doc: NormalizedDocument) -> Prepared:
+    """The rows `load_document` writes for `doc`, ids and all."""
+    tid = town_id(doc)
+    did = stable_id(tid, doc.path)
+    department_ids = {d.name: stable_id(d.name) for d in doc.departments}
+    tables: dict[str, list[Row]] = {
+        "towns": [{"id": tid, **doc.town.model_dump()}],
+        "documents": [{
+            "id": did, "town_id": tid, "path": doc.path, "sha256": doc.sha256,
+            "format": doc.format, "encoding": doc.encoding, "parser_version": doc.parser_version,
+            "rows_read": doc.rows_read, "duties_loaded": len(doc.duties),
+            "rows_quarantined": doc.quarantined}],
+        "departments": [{"id": department_ids[d.name], "name": d.name,
+                         "short_name": d.short_name, "jurisdiction": d.jurisdiction}
+                        for d in doc.departments],
+        "department_aliases": [{"jurisdiction": d.jurisdiction or "", "alias": alias,
+                                "department_id": department_ids[d.name]}
+                               for d in doc.departments for alias in d.aliases],
+        "duties": [], "steps": [], "duty_departments": [],
+    }
+    search: list[Row] = []
+    block = row_block(tid)
+    step_id = block
+    for duty_id, duty in enumerate(doc.duties, start=block + 1):
+        tables["duties"].append({
+            "id": duty_id, "document_id": did, "town_id": tid, "list": duty.list,
+            "seq": duty.seq, "category": duty.category, "title": duty.title,
+            "source_line": duty.source_line, "source_sheet": duty.source_sheet, "raw": duty.raw,
+        })
+        search.append({"id": duty_id, "title": duty.title,
+                       "steps": "\n".join(s.text for s in duty.steps)})
+        tables["steps"].extend({
+            "id": (step_id := step_id + 1), "duty_id": duty_id,
+            "party": s.party, "position": s.position, "number": s.number,
+            "section": s.section, "text": s.text, "raw": s.raw,
+            "department_id": department_ids.get(s.department) if s.department else None,
+        } for s in duty.steps)
+        tables["duty_departments"].extend({
+            "duty_id": duty_id, "department_id": department_ids[link.department],
+            "role": link.role, "written": link.written, "note": link.note,
+        } for link in duty.departments)  # the departments stage keeps one per department and role
+    return Prepared(doc.path, doc.sha256, doc.parser_version, tid, doc.rows_read,
+                    len(doc.duties), doc.quarantined, doc.findings, tables, search)
+
+
+def lock_place(conn: Connection, prepared: Prepared) -> None:
     """Serialize loads of one place across processes (PostgreSQL; SQLite locks the file).
 
     Taken first in the document's transaction and released when it ends, so two builds of
     the same place started at once load it one after the other.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": town_id(doc)})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": prepared.town_id})
 
 
-def is_loaded(conn: Connection, doc: NormalizedDocument) -> bool:
+def is_loaded(conn: Connection, prepared: Prepared) -> bool:
     """True when the place's loaded document has this content and parser version."""
     query = select(exists().where(
-        documents.c.town_id == town_id(doc),
-        documents.c.sha256 == doc.sha256,
-        documents.c.parser_version == doc.parser_version,
+        documents.c.town_id == prepared.town_id,
+        documents.c.sha256 == prepared.sha256,
+        documents.c.parser_version == prepared.parser_version,
     ))
     return bool(conn.execute(query).scalar())
 
@@ -152,13 +227,13 @@ def finish_run(engine: Engine, run_id: int, counts: dict[str, int]) -> None:
 
 
 def record_document(conn: Connection, run_id: int, path: str, status: str,
-                    doc: NormalizedDocument | None) -> None:
-    """One run_documents row, and the document's findings as quality_issues of this run."""
+                    prepared: Prepared | None) -> None:
+    """One run_documents row."""
     conn.execute(run_documents.insert().values(
         run_id=run_id, path=path, status=status,
-        rows_read=doc.rows_read if doc else 0,
-        duties_loaded=len(doc.duties) if doc and status == "loaded" else 0,
-        rows_quarantined=doc.quarantined if doc else 0,
+        rows_read=prepared.rows_read if prepared else 0,
+        duties_loaded=prepared.duties if prepared and status == "loaded" else 0,
+        rows_quarantined=prepared.quarantined if prepared else 0,
     ))
 
 
@@ -172,68 +247,33 @@ def record_findings(conn: Connection, run_id: int, document_id: int | None,
         conn.execute(quality_issues.insert(), rows)
 
 
-def load_document(conn: Connection, doc: NormalizedDocument, run_id: int) -> int:
+def load_document(conn: Connection, prepared: Prepared, run_id: int) -> int:
     """Replace the document's place in the database; call inside one transaction.
 
     Returns the document id.
     """
     from pipeline.search import index_duties, unindex_town
 
-    tid = town_id(doc)
-    did = stable_id(tid, doc.path)
+    if prepared.too_large:
+        raise DatabaseError(f"{prepared.path}: more than {(1 << BLOCK_BITS) - 1:,} duties or "
+                            "steps in one place; split the document")
+    tid = prepared.town_id
     previous = town_departments(conn, tid)
     unindex_town(conn, tid)
     delete_town(conn, tid)
-    insert_missing(conn, towns, [{"id": tid, **doc.town.model_dump()}])
-    conn.execute(documents.insert().values(
-        id=did, town_id=tid, path=doc.path, sha256=doc.sha256, format=doc.format,
-        encoding=doc.encoding, parser_version=doc.parser_version, loaded_at=now(),
-        rows_read=doc.rows_read, duties_loaded=len(doc.duties),
-        rows_quarantined=doc.quarantined,
-    ))
-    department_ids = {d.name: stable_id(d.name) for d in doc.departments}
-    insert_missing(conn, departments, [
-        {"id": department_ids[d.name], "name": d.name, "short_name": d.short_name,
-         "jurisdiction": d.jurisdiction} for d in doc.departments
-    ])
-    insert_missing(conn, department_aliases, [
-        {"jurisdiction": d.jurisdiction or "", "alias": alias,
-         "department_id": department_ids[d.name]}
-        for d in doc.departments for alias in d.aliases
-    ])
-    duty_rows: list[dict[str, Any]] = []
-    step_rows: list[dict[str, Any]] = []
-    link_rows: list[dict[str, Any]] = []
-    block = row_block(tid)
-    if max(len(doc.duties), sum(len(duty.steps) for duty in doc.duties)) >= 2 ** BLOCK_BITS:
-        raise DatabaseError(f"{doc.path}: more than {2 ** BLOCK_BITS - 1:,} duties or steps "
-                            "in one place; split the document")
-    step_id = block
-    for duty_id, duty in enumerate(doc.duties, start=block + 1):
-        duty_rows.append({
-            "id": duty_id, "document_id": did, "town_id": tid, "list": duty.list,
-            "seq": duty.seq, "category": duty.category, "title": duty.title,
-            "source_line": duty.source_line, "source_sheet": duty.source_sheet, "raw": duty.raw,
-        })
-        step_rows.extend({
-            "id": (step_id := step_id + 1), "duty_id": duty_id,
-            "party": s.party, "position": s.position, "number": s.number,
-            "section": s.section, "text": s.text, "raw": s.raw,
-            "department_id": department_ids.get(s.department) if s.department else None,
-        } for s in duty.steps)
-        link_rows.extend({
-            "duty_id": duty_id, "department_id": department_ids[link.department],
-            "role": link.role, "written": link.written, "note": link.note,
-        } for link in duty.departments)  # the departments stage keeps one per department and role
-    insert_all(conn, duties, duty_rows)
-    index_duties(conn, [{"id": row["id"], "title": row["title"],
-                         "steps": "\n".join(s.text for s in duty.steps)}
-                        for row, duty in zip(duty_rows, doc.duties, strict=True)])
-    insert_all(conn, steps, step_rows)
-    insert_all(conn, duty_departments, link_rows)
+    tables = prepared.tables
+    insert_missing(conn, towns, tables["towns"])
+    [document] = tables["documents"]
+    conn.execute(documents.insert().values(**document, loaded_at=now()))
+    insert_missing(conn, departments, tables["departments"])
+    insert_missing(conn, department_aliases, tables["department_aliases"])
+    insert_all(conn, duties, tables["duties"])
+    index_duties(conn, prepared.search)
+    insert_all(conn, steps, tables["steps"])
+    insert_all(conn, duty_departments, tables["duty_departments"])
     delete_orphan_departments(conn, previous)
     fault_point("mid-load")
-    return did
+    return int(document["id"])
 
 
 def fault_point(name: str) -> None:
