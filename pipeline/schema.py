@@ -194,7 +194,7 @@ def extra_ddl(dialect: str) -> list[str]:
     if dialect == "postgresql":
         searching = [TRIGRAM_EXTENSION, *TRIGRAM_INDEXES.values()]
     else:
-        searching = [search.FTS_DDL] if search.sqlite_capabilities().trigram else []
+        searching = [search.FTS_DDL, search.FTS_MERGE] if search.sqlite_capabilities().trigram else []
     return searching + views.view_ddl(dialect)
 
 

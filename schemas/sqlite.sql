@@ -133,6 +133,8 @@ CREATE INDEX steps_department ON steps (department_id);
 
 CREATE VIRTUAL TABLE IF NOT EXISTS duty_search USING fts5(title, steps, tokenize='trigram');
 
+INSERT INTO duty_search (duty_search, rank) VALUES ('automerge', 16);
+
 DROP VIEW IF EXISTS duty_overview;
 
 CREATE VIEW duty_overview AS
