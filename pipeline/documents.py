@@ -127,7 +127,6 @@ def parse_duty(row: Row, kind: ListKind, layout: Layout, category: str | None,
     cells = row.filled if len(row.cells) > width else row.cells
     if len(cells) != width:
         hint = "a tab inside a cell?" if len(cells) > width else "a lost tab or a cut-off line?"
-        hint = "a tab inside a cell?" if len(cells) > width else "a lost tab or a cut-off line?"
         cells_are = "cells" if row.sheet else "tab-separated cells"
         found.quarantine(row, "cells", f"expected {width} {cells_are}, found {len(cells)} ({hint})")
         return None
@@ -152,8 +151,6 @@ def parse_duty(row: Row, kind: ListKind, layout: Layout, category: str | None,
     steps, links = parse_responsibilities(values, Context(found, row.line, "", places, row.sheet))
     return Duty(list=kind, seq=seq, category=category, title=title, source_line=row.line,
                 source_sheet=row.sheet, raw=row.cells, steps=steps, departments=links)
-
-
 
 
 def parse_responsibilities(values: dict[str, str],
