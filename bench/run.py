@@ -82,8 +82,10 @@ def main() -> None:
             "floor (read + split + INSERT)"][0]
         print()
         targets = [
-            ("baseline ÷ ours (target ≥ 10)", baseline / ours),
-            ("ours ÷ floor (target ≤ 5)", ours / floor),
+            ("baseline ÷ ours -j 1 (target ≥ 10)", baseline / ours),
+            ("baseline ÷ ours -j 2", baseline / ours2),
+            ("ours -j 1 ÷ floor (target ≤ 5)", ours / floor),
+            ("ours -j 2 ÷ floor", ours2 / floor),
             ("-j 1 ÷ -j 2 (target ≥ 1.6)", ours / ours2),
         ]
         if args.large:
