@@ -3,6 +3,7 @@
 The CLI calls these and prints what they return; nothing here prints or exits.
 """
 
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -135,11 +136,13 @@ def run_stage(stage: Callable[[Path, int | None, bool], T], paths: list[Path], j
         return
     # A bounded window of submitted documents: the loader may be slower than the workers, and
     # finished documents must not pile up in memory (a province is thousands of towns).
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    # Workers run at a lower priority: the single loading process is the pipeline's
+    # bottleneck, and on a machine with as many workers as cores it must not wait for one.
+    with ProcessPoolExecutor(max_workers=jobs, initializer=os.nice, initargs=(10,)) as pool:
         window: deque[tuple[Path, Future[T]]] = deque()
         for path in paths:
             window.append((path, pool.submit(stage, path, max_bytes, debug)))
-            if len(window) >= 2 * jobs:
+            if len(window) >= 4 * jobs:
                 done_path, future = window.popleft()
                 yield done_path, future.result()
         while window:
