@@ -5,7 +5,7 @@ county's X局. Prefixes, suffixes, catch-alls and abbreviations live in vocab/de
 """
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -178,17 +178,22 @@ def mention_pattern(places: tuple[str, ...], known: tuple[str, ...]) -> re.Patte
     return re.compile(f"(?=[{re.escape(starts)}])(?:{body})")
 
 
-def find_mentions(text: str, town: Town, known: tuple[str, ...]) -> Iterator[str]:
-    """Department names written in step text: 县城市管理局, 州党委组织部.
+def mention_finder(town: Town, known: Iterable[str]) -> Callable[[str], list[str]]:
+    """A function giving the department names written in a step's text, compiled once per
+    document: mention_finder(玛纳斯县's town, ())("由县城市管理局负责") -> ["县城市管理局"].
 
-    `known` is a sorted tuple of spellings, so the compiled pattern is cached per document.
+    `known` are the spellings the document's columns resolved; they are matched first.
     """
     places = tuple(p for p in (town.county, town.prefecture) if p)
-    text = text.replace(town.name, "〇" * len(town.name))  # 凉州户镇 holds a 州 that is no prefix
+    pattern = mention_pattern(places, tuple(sorted(known)))
     not_endings = tuple(vocabulary()["names"]["not_endings"])
-    for match in mention_pattern(places, known).finditer(text):
-        if not match.group().endswith(not_endings):
-            yield match.group()
+    mask = "〇" * len(town.name)
+
+    def find(text: str) -> list[str]:
+        text = text.replace(town.name, mask)  # 凉州户镇 holds a 州 that is no prefix
+        return [name for name in pattern.findall(text) if not name.endswith(not_endings)]
+
+    return find
 
 
 def collect_departments(resolved: Iterable[Canonical]) -> list[Department]:
@@ -235,13 +240,13 @@ def resolve_departments(duties: list[Duty], town: Town,
         for step in duty.steps:
             if step.department:
                 resolve(step.department)
-    spellings = tuple(sorted(known_spellings(resolved.values(), town)))
-    updated = [link_duty(duty, resolve, spellings, town) for duty in duties]
+    find_mentions = mention_finder(town, known_spellings(resolved.values(), town))
+    updated = [link_duty(duty, resolve, find_mentions) for duty in duties]
     warn_unknown(updated, resolved, found)
     return updated, collect_departments(resolved.values())
 
 
-def link_duty(duty: Duty, resolve: "Resolver", spellings: tuple[str, ...], town: Town) -> Duty:
+def link_duty(duty: Duty, resolve: "Resolver", find_mentions: Callable[[str], list[str]]) -> Duty:
     links = [
         link.model_copy(update={"department": (c := resolve(link.written)).name,
                                 "note": c.note})
@@ -253,7 +258,7 @@ def link_duty(duty: Duty, resolve: "Resolver", spellings: tuple[str, ...], town:
         if step.department:
             step = step.model_copy(update={"department": resolve(step.department).name})
         steps.append(step)
-        for name in [*written, *find_mentions(step.text, town, spellings)]:
+        for name in [*written, *find_mentions(step.text)]:
             links.append(DutyDepartment(department=resolve(name).name, role="mentioned",
                                         written=name))
     return duty.model_copy(update={"steps": steps, "departments": unique(links)})
