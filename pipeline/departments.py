@@ -75,12 +75,18 @@ def cut_catch_all(name: str) -> tuple[str, str | None]:
     cut_catch_all("县应急管理局及其他负有安全生产监督管理职责的部门")
     -> ("县应急管理局", "及其他负有安全生产监督管理职责的部门")
     """
-    for pattern in vocabulary()["names"]["catch_all"]:
-        regex = ".*?".join(map(re.escape, pattern.split("*")))
-        match = re.search(f"(?:{regex})$", name)
+    for pattern in catch_all_patterns():
+        match = pattern.search(name)
         if match and match.start() > 0:
             return name[: match.start()], match.group()
     return name, None
+
+
+@cache
+def catch_all_patterns() -> list[re.Pattern[str]]:
+    """vocab's catch-alls, `*` standing for any text, each anchored at the end of a name."""
+    return [re.compile("(?:" + ".*?".join(map(re.escape, pattern.split("*"))) + ")$")
+            for pattern in vocabulary()["names"]["catch_all"]]
 
 
 def expand(rest: str) -> str:
