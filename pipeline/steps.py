@@ -26,7 +26,7 @@ INLINE_TAGS = frozenset({"span", "strong", "b", "em", "i", "font", "u", "a"})
 HTML_TAG = re.compile(f"</?(?:{'|'.join(sorted(BLOCK_TAGS | INLINE_TAGS))})\\b[^>]*>", re.I)
 LINES = re.compile(r"\r\n|\r|\n")
 TRAILING = re.compile(r"[；;\s]+$")
-CHINESE_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,12 @@ class Block:
 
 @dataclass(frozen=True)
 class Piece:
-    """A step before cleaning: its number mark's value and its text as written."""
+    """A step before cleaning: its number mark's value, its text as written, and that text
+    without the mark."""
 
     number: int | None
     raw: str
+    body: str
 
 
 @cache
@@ -62,14 +64,17 @@ def parse_step_marker(mark: str) -> int | None:
     parse_step_marker("（12）") -> 12; parse_step_marker("③") -> 3; parse_step_marker("前") -> None
     """
     match = marker_pattern().match(mark)
-    if match is None:
-        return None
-    value = next(group for group in match.groups() if group is not None)
+    return None if match is None else mark_number(match)
+
+
+def mark_number(match: re.Match[str]) -> int:
+    """The number of a marker_pattern() match: its one matched group, as an integer."""
+    value = match[match.lastindex or 0]
     if value in "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳":
         return ord(value) - ord("①") + 1
     if value in "⑴⑵⑶⑷⑸⑹⑺⑻⑼⑽⑾⑿⒀⒁⒂⒃⒄⒅⒆⒇":
         return ord(value) - ord("⑴") + 1
-    return int(value.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
+    return int(value.translate(FULL_WIDTH_DIGITS))
 
 
 def read_blocks(raw: str) -> list[Block]:
@@ -141,10 +146,11 @@ def split_pieces(text: str) -> Iterator[Piece]:
     marks = list(marker_pattern().finditer(text))
     head = text[: marks[0].start()] if marks else text
     if head.strip():
-        yield Piece(None, head.strip())
+        yield Piece(None, head.strip(), head.strip())
     ends = [mark.start() for mark in marks[1:]] + [len(text)]
     for mark, end in zip(marks, ends[: len(marks)], strict=True):
-        yield Piece(parse_step_marker(mark.group()), text[mark.start(): end].strip())
+        raw = text[mark.start(): end].strip()
+        yield Piece(mark_number(mark), raw, raw[len(mark.group()):])
 
 
 def strip_marker(text: str) -> str:
@@ -188,7 +194,8 @@ def parse_steps(raw: str, party: Party, context: Context) -> list[Step]:
                 continue
             text = rest
         # In an <ol><li> list the number is the item's position.
-        pieces = [Piece(block.item, text)] if block.item is not None else split_pieces(text)
+        pieces = [Piece(block.item, text, strip_marker(text))] if block.item is not None \
+            else split_pieces(text)
         for piece in pieces:
             check_number(piece, previous, section, context)
             if piece.number is not None:
@@ -207,8 +214,8 @@ def parse_steps(raw: str, party: Party, context: Context) -> list[Step]:
 
 def clean_step(piece: Piece, context: Context) -> str:
     """Step text without its mark, HTML, trailing ；/; or stray whitespace; fixes are warnings."""
-    body = strip_marker(piece.raw)
-    return TRAILING.sub("", context.found.clean(body, context.line, context.field, context.sheet))
+    cleaned = context.found.clean(piece.body, context.line, context.field, context.sheet)
+    return TRAILING.sub("", cleaned)
 
 
 def check_number(piece: Piece, previous: int | None, section: str | None,
