@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 from bench.corpus import write_corpus  # noqa: E402
+from bench.stages import stage_costs  # noqa: E402
 
 
 def measure(command: list[str], cwd: Path = ROOT) -> tuple[float, float]:
@@ -103,6 +104,10 @@ def main() -> None:
                             copy_speedup(args.postgres, files[:20])))
         for name, value in targets:
             print(f"{name:<58} {value:8.2f}")
+        print(f"\nWhere a town's time goes (first {min(20, len(files))} towns, one process; "
+              f"the whole floor is {floor / len(files) * 1000:.1f} ms/town):")
+        for name, ms in stage_costs(files[:20]).items():
+            print(f"{name:<58} {ms:8.1f} ms/town")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -36,3 +36,4 @@ def test_bench_runs_end_to_end() -> None:
                             text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "baseline ÷ ours" in result.stdout and "ours -j 2" in result.stdout
+    assert "FTS5 trigram index alone" in result.stdout
