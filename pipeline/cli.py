@@ -6,6 +6,7 @@ Exit status: 0 no error recorded (warnings allowed); 1 a document or row failed;
 Heavy modules are imported inside the commands so that `pipeline --help` stays quick.
 """
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -41,8 +42,10 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @db_option
-@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1),
-              help="Worker processes for reading and normalizing.")
+@click.option("-j", "--jobs", type=click.IntRange(1), default=lambda: min(4, os.cpu_count() or 1),
+              show_default="the CPU count, at most 4",
+              help="Worker processes that read and normalize (one process loads; past a few, "
+                   "more workers only wait for it).")
 @click.option("--force", is_flag=True, help="Reload documents even when unchanged.")
 @click.option("--max-bytes", type=click.IntRange(1), help="Largest input file to accept.")
 @debug_option
