@@ -138,7 +138,7 @@ def run_stage(stage: Callable[[Path, int | None, bool], T], paths: list[Path], j
     # finished documents must not pile up in memory (a province is thousands of towns).
     # Workers run at a lower priority: the single loading process is the pipeline's
     # bottleneck, and on a machine with as many workers as cores it must not wait for one.
-    with ProcessPoolExecutor(max_workers=jobs, initializer=os.nice, initargs=(10,)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=lower_priority) as pool:
         window: deque[tuple[Path, Future[T]]] = deque()
         for path in paths:
             window.append((path, pool.submit(stage, path, max_bytes, debug)))
@@ -148,6 +148,11 @@ def run_stage(stage: Callable[[Path, int | None, bool], T], paths: list[Path], j
         while window:
             done_path, future = window.popleft()
             yield done_path, future.result()
+
+
+def lower_priority() -> None:
+    if hasattr(os, "nice"):  # not on Windows
+        os.nice(10)
 
 
 def read_normalized(path: Path) -> Outcome:
