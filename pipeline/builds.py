@@ -128,7 +128,7 @@ def prepare_paths(paths: list[Path], jobs: int = 1, max_bytes: int | None = None
 
 
 def run_stage(stage: Callable[[Path, int | None, bool], T], paths: list[Path], jobs: int,
-                 max_bytes: int | None, debug: bool) -> Iterator[tuple[Path, T]]:
+              max_bytes: int | None, debug: bool) -> Iterator[tuple[Path, T]]:
     """stage(path) for each path, in order, over `jobs` worker processes when jobs > 1."""
     if jobs <= 1 or len(paths) <= 1:
         for path in paths:
