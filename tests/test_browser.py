@@ -84,7 +84,10 @@ def test_datasette_shows_the_250_duties(datasette: str, tmp_path: Path) -> None:
     page = chromium(f"{datasette}/duties/duties", tmp_path / "p", ARTIFACTS / "datasette-duties.png")
     assert "250 rows" in page
     assert "履职事项 · One row per list row (duty)" in page  # the metadata's description
-    assert "推荐县级以上党代表工作" in page
+    # Ids count up in source order, so the first page opens the basic list at 序号 1.
+    first, second = "深入学习贯彻习近平新时代中国特色社会主义思想", "以铸牢中华民族共同体意识为主线"
+    assert first in page and second in page
+    assert page.index(first) < page.index(second)
 
 
 def test_datasette_search_finds_the_straw_burning_duty(datasette: str, tmp_path: Path) -> None:
