@@ -24,6 +24,8 @@ BLOCK_TAGS = frozenset({"p", "div", "ol", "ul", "li", "br", "tr", "td", "th", "t
                         "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
 INLINE_TAGS = frozenset({"span", "strong", "b", "em", "i", "font", "u", "a"})
 HTML_TAG = re.compile(f"</?(?:{'|'.join(sorted(BLOCK_TAGS | INLINE_TAGS))})\\b[^>]*>", re.I)
+# A cell is a fragment: a stray </body> or </html> in it would end the parse and lose the rest.
+DOCUMENT_TAGS = re.compile(r"</?(?:html|head|body)\b[^>]*>", re.I)
 LINES = re.compile(r"\r\n|\r|\n")
 TRAILING = re.compile(r"[；;\s]+$")
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -95,8 +97,8 @@ def html_blocks(raw: str) -> list[Block]:
     """Blocks of an HTML fragment; an unclosed <ol> simply runs to the end of the cell."""
     from lxml import etree
 
-    document = etree.fromstring(f"<html><body>{CONTROL.sub('', raw)}</body></html>",
-                                html_parser())
+    fragment = DOCUMENT_TAGS.sub("", CONTROL.sub("", raw))
+    document = etree.fromstring(f"<html><body>{fragment}</body></html>", html_parser())
     body = document.find("body")
     blocks: list[Block] = []
     buffer: list[str] = []

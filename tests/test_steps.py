@@ -117,6 +117,11 @@ def test_html_is_dropped_and_entities_decoded() -> None:
     assert texts("<p><strong>1.</strong>甲&amp;乙</p>") == [(1, "甲&乙")]
 
 
+def test_a_stray_end_of_document_tag_loses_nothing() -> None:
+    cell = "<p>1.甲</p></body>2.乙</html><p>3.丙</p>"
+    assert texts(cell) == [(1, "甲"), (2, "乙"), (3, "丙")]
+
+
 def test_angle_brackets_used_as_chinese_brackets_are_text() -> None:
     assert read_blocks("乡<镇>村公共设施")[0].text == "乡<镇>村公共设施"
 
