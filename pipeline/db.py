@@ -152,13 +152,15 @@ class Prepared:
 
     path: str
     sha256: str
+    format: str
+    encoding: str | None
     parser_version: str
     town_id: int
+    document_id: int
     rows_read: int
-    duties: int
+    duties: int  # how many
     quarantined: int
     findings: list[Finding]
-    document: Row  # the documents row, but loaded_at
     tables: dict[str, Rows]  # towns, departments, … steps, in insert order
     search: list[tuple[int, str, str]]  # (duty id, title, step text) for the search index
 
@@ -174,12 +176,6 @@ def prepare(doc: NormalizedDocument) -> Prepared:
     tid = town_id(doc)
     did = stable_id(tid, doc.path)
     department_ids = {d.name: stable_id(d.name) for d in doc.departments}
-    document = {
-        "id": did, "town_id": tid, "path": doc.path, "sha256": doc.sha256, "format": doc.format,
-        "encoding": doc.encoding, "parser_version": doc.parser_version,
-        "rows_read": doc.rows_read, "duties_loaded": len(doc.duties),
-        "rows_quarantined": doc.quarantined,
-    }
     tables: dict[str, list[Row]] = {
         "towns": [{"id": tid, **doc.town.model_dump()}],
         "departments": [{"id": department_ids[d.name], "name": d.name,
@@ -210,8 +206,8 @@ def prepare(doc: NormalizedDocument) -> Prepared:
             "duty_id": duty_id, "department_id": department_ids[link.department],
             "role": link.role, "written": link.written, "note": link.note,
         } for link in duty.departments)  # the departments stage keeps one per department and role
-    return Prepared(doc.path, doc.sha256, doc.parser_version, tid, doc.rows_read,
-                    len(doc.duties), doc.quarantined, doc.findings, document,
+    return Prepared(doc.path, doc.sha256, doc.format, doc.encoding, doc.parser_version, tid, did,
+                    doc.rows_read, len(doc.duties), doc.quarantined, doc.findings,
                     {name: Rows.of(metadata.tables[name], rows) for name, rows in tables.items()},
                     search)
 
@@ -288,7 +284,12 @@ def load_document(conn: Connection, prepared: Prepared, run_id: int) -> int:
     delete_town(conn, tid)
     tables = prepared.tables
     insert_missing(conn, towns, tables["towns"])
-    conn.execute(documents.insert().values(**prepared.document, loaded_at=now()))
+    conn.execute(documents.insert().values(
+        id=prepared.document_id, town_id=tid, path=prepared.path, sha256=prepared.sha256,
+        format=prepared.format, encoding=prepared.encoding,
+        parser_version=prepared.parser_version, loaded_at=now(), rows_read=prepared.rows_read,
+        duties_loaded=prepared.duties, rows_quarantined=prepared.quarantined,
+    ))
     insert_missing(conn, departments, tables["departments"])
     insert_missing(conn, department_aliases, tables["department_aliases"])
     insert_all(conn, duties, tables["duties"])
@@ -297,7 +298,7 @@ def load_document(conn: Connection, prepared: Prepared, run_id: int) -> int:
     insert_all(conn, duty_departments, tables["duty_departments"])
     delete_orphan_departments(conn, previous)
     fault_point("mid-load")
-    return int(prepared.document["id"])
+    return prepared.document_id
 
 
 def fault_point(name: str) -> None:
