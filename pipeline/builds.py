@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar, Union
 
@@ -20,9 +21,9 @@ from pipeline.records import Finding, NormalizedDocument
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from pipeline.db import Prepared
+    from pipeline.db import ListLoad, Prepared, Published
 
-Status = Literal["loaded", "skipped", "failed", "normalized"]
+Status = Literal["loaded", "skipped", "failed", "normalized", "missing"]
 Outcome = NormalizedDocument | Finding
 Loadable = Union["Prepared", NormalizedDocument, Finding]
 T = TypeVar("T")
@@ -52,6 +53,8 @@ class DocumentReport:
     status: Status
     counts: Counts | None = None
     findings: list[Finding] = field(default_factory=list)
+    lists: list["ListLoad"] = field(default_factory=list)  # what the load did to each list
+    note: str | None = None
 
     @property
     def errors(self) -> int:
@@ -69,13 +72,20 @@ class DocumentReport:
 
     def summary(self) -> str:
         counts = self.counts
+        if self.status == "missing":
+            return f"{self.path}: no longer exists; its lists stay in the database"
         if counts is None:
             return f"{self.path}: failed, nothing loaded"
         verb = {"loaded": "loaded", "skipped": "unchanged, skipped",
                 "normalized": "normalized", "failed": "failed"}[self.status]
-        return (f"{self.path}: {verb}; rows read {counts.rows_read} = {counts.duties} duties "
+        lists = "".join(f"; {load.list} " + (
+            f"unchanged (version {load.version})" if not load.new else
+            f"version {load.version}" if load.version == 1 else
+            f"version {load.version}, {load.changes} changes") for load in self.lists)
+        note = f" ({self.note})" if self.note else ""
+        return (f"{self.path}: {verb}{note}; rows read {counts.rows_read} = {counts.duties} duties "
                 f"+ {counts.quarantined} quarantined; {self.errors} errors, "
-                f"{self.warnings} warnings")
+                f"{self.warnings} warnings{lists}")
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -186,10 +196,18 @@ def normalize_to_json(paths: list[Path], out: Path, max_bytes: int | None = None
         yield DocumentReport(str(path), "normalized", Counts.of(outcome), outcome.findings)
 
 
+@dataclass(frozen=True)
+class LoadOptions:
+    force: bool = False  # reload documents even when unchanged
+    accept_shrink: bool = False  # allow a new version to empty a list or lose half of it
+    published: date | None = None  # when the documents do not say when they were published
+
+
 def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments: list[str],
-                  force: bool = False,
+                  options: LoadOptions = LoadOptions(),
                   progress: Callable[[], None] | None = None) -> Iterator[DocumentReport]:
-    """Load each document in its own transaction and record the run; yields one report each."""
+    """Load each document in its own transaction and record the run; yields one report each,
+    then one for each file that provides current lists and no longer exists."""
     from pipeline import db, schema
 
     engine = db.open_engine(url)
@@ -197,13 +215,21 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments
         schema.ensure_schema(engine)
         run_id = db.start_run(engine, arguments)
         counts = {"documents_loaded": 0, "documents_skipped": 0, "documents_failed": 0}
+        claims: dict[tuple[int, str], str] = {}  # (place, list) → the file that holds it
         for path, outcome in outcomes:
-            report = load_outcome(engine, run_id, path, outcome, force)
+            report = load_outcome(engine, run_id, path, outcome, options, claims)
             counts[f"documents_{report.status}"] += 1
             if progress:
                 progress()
             yield report
         db.finish_run(engine, run_id, counts)
+        with engine.connect() as conn:
+            missing = db.missing_sources(conn)
+        for gone in missing:
+            yield DocumentReport(gone, "missing", None, [Finding(
+                path=gone, code="source-missing", severity="warning",
+                message=f"no longer exists: its lists stay in the database; `pipeline forget "
+                        f"{gone}` removes them")])
     except SQLAlchemyError as exc:  # outside a document's transaction: the database itself
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         raise DatabaseError(f"{mask_url(url)}: {reason}") from None
@@ -212,32 +238,69 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments
 
 
 def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
-                 force: bool) -> DocumentReport:
+                 options: LoadOptions, claims: dict[tuple[int, str], str]) -> DocumentReport:
     from pipeline import db
 
     if isinstance(outcome, Finding):
-        with engine.begin() as conn:
-            db.record_document(conn, run_id, str(path), "failed", None)
-            db.record_findings(conn, run_id, None, [outcome])
-        return DocumentReport(str(path), "failed", None, [outcome])
+        return fail(engine, run_id, str(path), None, outcome)
     doc = db.prepare(outcome) if isinstance(outcome, NormalizedDocument) else outcome
     counts = Counts.of_prepared(doc)
+    rivals = sorted({claims[key] for kind in doc.lists if (key := (doc.town_id, kind)) in claims
+                     and claims[key] != doc.path})
+    claims.update({(doc.town_id, kind): claims.get((doc.town_id, kind), doc.path)
+                   for kind in doc.lists})
+    if rivals:
+        return fail(engine, run_id, doc.path, doc, Finding(
+            path=doc.path, code="same-list", severity="error",
+            message=f"holds {'、'.join(doc.lists)} of {doc.town}, as {'、'.join(rivals)} in this "
+                    "build does; neither is loaded over the other: keep one of the files (or "
+                    "build them one at a time, the later as a new version)"))
     try:
-        with engine.begin() as conn:
-            db.lock_place(conn, doc)
-            if not force and db.is_loaded(conn, doc):
+        with db.writing(engine) as conn:
+            db.lock_place(conn, doc.town_id)
+            if not options.force and db.is_loaded(conn, doc):
+                renamed = db.note_path(conn, doc)
                 db.record_document(conn, run_id, doc.path, "skipped", doc)
-                return DocumentReport(doc.path, "skipped", counts, doc.findings)
-            document_id = db.load_document(conn, doc, run_id)
+                return DocumentReport(doc.path, "skipped", counts, doc.findings,
+                                      note=f"the file once loaded as {renamed}" if renamed else None)
+            loads, warnings = db.load_document(conn, doc, run_id, publication(doc, options),
+                                               options.accept_shrink)
             db.record_document(conn, run_id, doc.path, "loaded", doc)
-            db.record_findings(conn, run_id, document_id, doc.findings)
+            db.record_findings(conn, run_id, doc.document_id, [*doc.findings, *warnings])
+    except db.Refused as exc:
+        return fail(engine, run_id, doc.path, doc, Finding(
+            path=doc.path, code="refused", severity="error", message=str(exc)))
     except (SQLAlchemyError, DatabaseError) as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        failure = Finding(path=doc.path, code="load", severity="error",
-                          message=f"database refused the document, nothing of it was "
-                                  f"written: {reason}")
-        with engine.begin() as conn:
-            db.record_document(conn, run_id, doc.path, "failed", doc)
-            db.record_findings(conn, run_id, None, [failure])
-        return DocumentReport(doc.path, "failed", None, [failure])
-    return DocumentReport(doc.path, "loaded", counts, doc.findings)
+        return fail(engine, run_id, doc.path, doc, Finding(
+            path=doc.path, code="load", severity="error",
+            message=f"database refused the document, nothing of it was written: {reason}"))
+    return DocumentReport(doc.path, "loaded", counts, [*doc.findings, *warnings], loads)
+
+
+def fail(engine: "Engine", run_id: int, path: str, doc: "Prepared | None",
+         failure: Finding) -> DocumentReport:
+    """Record a document that was not loaded: why, and what was found in it."""
+    from pipeline import db
+
+    findings = [*(doc.findings if doc else []), failure]
+    with db.writing(engine) as conn:
+        db.record_document(conn, run_id, path, "failed", doc)
+        db.record_findings(conn, run_id, None, findings)
+    return DocumentReport(path, "failed", None, findings)
+
+
+def publication(doc: "Prepared", options: LoadOptions) -> "Published":
+    """When a document was published: as it says, else as --published says, else the date
+    its file was last modified."""
+    from pipeline.db import Published
+
+    if doc.published is not None:
+        return Published(doc.published, "document")
+    if options.published is not None:
+        return Published(options.published, "argument")
+    try:
+        modified = Path(doc.path).stat().st_mtime
+    except OSError:
+        return Published(None, "unknown")
+    return Published(datetime.fromtimestamp(modified, UTC).date(), "file-modified")

@@ -27,10 +27,37 @@ TABLES: dict[str, tuple[str, dict[str, str], list[str], str | None]] = {
         "name": "名称 · name (凉州户镇)", "kind": "类型 · kind (镇/乡/街道/苏木)",
         "prefecture": "州/市 · prefecture", "province": "省/自治区 · province (NULL when the title omits it)",
     }, ["kind", "county"], "name"),
-    "documents": ("源文件 · Loaded source documents", {
+    "documents": ("源文件 · Loaded source documents, one per file content still providing a list", {
         "sha256": "文件摘要 · SHA-256 of the file", "format": "格式 · tsv/html/xlsx/docx",
         "encoding": "编码 · the encoding it was decoded with", "loaded_at": "入库时间 · loaded at",
+        "findings_run_id": "问题所属构建 · the build whose findings describe this file",
     }, ["format", "encoding"], "path"),
+    "list_versions": ("清单版本 · Every version of each place's lists; the current one fills the "
+                      "other tables", {
+        "number": "版本号 · version 1, 2, … of this place's list",
+        "sha256": "文件摘要 · SHA-256 of the file it was last loaded from",
+        "content_sha256": "内容摘要 · SHA-256 of the list's rows (category and cells)",
+        "duties": "事项数 · duties in this version",
+        "published": "发布日期 · publication date",
+        "published_from": "日期来源 · document (the file says so) / argument (--published) / "
+                          "file-modified / unknown",
+        "loaded_at": "入库时间 · loaded at", "is_current": "当前版本 · the version shown now",
+        "withdrawn_at": "撤下时间 · when pipeline forget removed it",
+        "content": "内容 · the version's duties, zlib-compressed JSON (pipeline history --version)",
+    }, ["list", "is_current", "published_from"], None),
+    "duty_changes": ("事项变更 · What changed in each new version of a list", {
+        "version_id": "版本编号 · the version the change leads to",
+        "previous_version_id": "上一版本编号 · the version before (NULL for a first version)",
+        "change": "变更 · added/removed/reworded/steps_changed/renumbered/moved",
+        "old_list": "原清单 · the list a moved duty came from",
+        "old_seq": "原序号 · 序号 before", "new_seq": "新序号 · 序号 after",
+        "old_title": "原名称 · title before", "new_title": "新名称 · title after",
+        "score": "相似度 · title similarity of a reworded duty, 0–100",
+        "detail": "说明 · what else changed (category, step counts)",
+    }, ["change", "list", "town_id"], "new_title"),
+    "schema_state": ("结构版本 · The schema this database was made with", {
+        "name": "名称 · name", "digest": "摘要 · SHA-256 of the DDL",
+    }, [], None),
     "duties": ("履职事项 · One row per list row (duty)", {
         "source_line": "源行号 · line (or sheet row) in the source",
         "source_sheet": "源工作表 · xlsx sheet or docx table",
@@ -83,6 +110,13 @@ TABLES: dict[str, tuple[str, dict[str, str], list[str], str | None]] = {
     "category_summary": ("类别汇总 · Duties per category and list, per place", {
         "duties": "事项数 · duties",
     }, ["list", "town"], None),
+    "current_findings": ("当前问题 · Findings of the data as it is now: the last load of every "
+                         "file that provides a current list, and every file whose latest build "
+                         "failed", {
+        "sheet": "工作表 · sheet or table", "line": "行号 · line", "field": "字段 · field",
+        "code": "代码 · finding code", "severity": "级别 · error/warning",
+        "message": "说明 · what is wrong and how to fix it",
+    }, ["severity", "code", "path"], "message"),
 }
 
 

@@ -18,9 +18,12 @@ import click
 from pipeline import DEFAULT_URL
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy import Engine
 
     from pipeline.builds import DocumentReport
+    from pipeline.history import ChangeRow
 
 EXIT_DATA = 1
 EXIT_ENVIRONMENT = 3
@@ -31,6 +34,14 @@ db_option = click.option(
     default=DEFAULT_URL, show_default=True,
     help="SQLAlchemy URL: sqlite:///file.db or postgresql://user@host/db.")
 debug_option = click.option("--debug", is_flag=True, help="Show tracebacks.")
+force_option = click.option("--force", is_flag=True, help="Reload documents even when unchanged.")
+shrink_option = click.option(
+    "--accept-shrink", is_flag=True,
+    help="Let a new version empty a list or lose more than half of its duties.")
+published_option = click.option(
+    "--published", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+    help="Publication date of documents that do not state one (else the file's date).")
+list_choice = click.Choice(["basic", "cooperative", "withdrawn"])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,17 +57,20 @@ def cli() -> None:
               show_default="the CPU count, at most 4",
               help="Worker processes that read and normalize (one process loads; past a few, "
                    "more workers only wait for it).")
-@click.option("--force", is_flag=True, help="Reload documents even when unchanged.")
+@force_option
+@shrink_option
+@published_option
 @click.option("--max-bytes", type=click.IntRange(1), help="Largest input file to accept.")
 @debug_option
-def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, max_bytes: int | None,
-          debug: bool) -> None:
+def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, accept_shrink: bool,
+          published: "datetime | None", max_bytes: int | None, debug: bool) -> None:
     """Read, normalize and load documents or folders (default raw/)."""
-    from pipeline.builds import discover, load_outcomes, prepare_paths
+    from pipeline.builds import LoadOptions, discover, load_outcomes, prepare_paths
 
     files = discover(paths or [Path("raw")])
     outcomes = prepare_paths(files, jobs, max_bytes, debug)
-    run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick),
+    options = LoadOptions(force, accept_shrink, published.date() if published else None)
+    run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], options, tick),
                    len(files), debug)
 
 
@@ -80,15 +94,113 @@ def normalize(paths: tuple[Path, ...], out: Path, exit_zero: bool, max_bytes: in
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @db_option
-@click.option("--force", is_flag=True, help="Reload documents even when unchanged.")
+@force_option
+@shrink_option
+@published_option
 @debug_option
-def load(paths: tuple[Path, ...], url: str, force: bool, debug: bool) -> None:
+def load(paths: tuple[Path, ...], url: str, force: bool, accept_shrink: bool,
+         published: "datetime | None", debug: bool) -> None:
     """Load normalized JSON documents into the database."""
-    from pipeline.builds import load_outcomes, read_normalized
+    from pipeline.builds import LoadOptions, load_outcomes, read_normalized
 
     outcomes = ((path, read_normalized(path)) for path in paths)
-    run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], force, tick),
+    options = LoadOptions(force, accept_shrink, published.date() if published else None)
+    run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], options, tick),
                    len(paths), debug)
+
+
+@cli.command()
+@click.argument("place")
+@click.option("--list", "kind", type=list_choice, help="Only this list.")
+@click.option("--version", "number", type=click.IntRange(1),
+              help="Print this version's duties (with --list) as JSON lines, exactly as loaded.")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+def history(place: str, kind: str | None, number: int | None, url: str, as_json: bool) -> None:
+    """List the versions of a place's lists (PLACE: its name, full name or id)."""
+    import json
+
+    from pipeline.history import version_duties, versions_of
+
+    with reading(url) as engine, reported():
+        found, versions = versions_of(engine, place, kind)
+        if number is not None:
+            chosen = [v for v in versions if v.number == number]
+            if len(chosen) != 1:
+                raise usage(f"{found.name} has no version {number}"
+                            f"{' of its ' + kind + ' list' if kind else '; add --list'}")
+            for duty in version_duties(engine, chosen[0].id):
+                click.echo(duty.model_dump_json())
+            return
+    for v in versions:
+        if as_json:
+            click.echo(json.dumps({"place": found.name, **vars(v)}, ensure_ascii=False,
+                                  default=str))
+            continue
+        state = ("current" if v.is_current else
+                 f"withdrawn {v.withdrawn_at:%Y-%m-%d}" if v.withdrawn_at else "superseded")
+        published = f"{v.published} ({v.published_from})" if v.published else "unknown"
+        click.echo(f"{found.path} {v.list} version {v.number}: {v.duties} duties, {state}; "
+                   f"published {published}; loaded {v.loaded_at:%Y-%m-%d %H:%M} from {v.path} "
+                   f"(sha256 {v.sha256[:12]}…)")
+
+
+@cli.command()
+@click.argument("place")
+@click.option("--list", "kind", type=list_choice, help="Only this list.")
+@click.option("--from", "old", type=click.IntRange(1), help="Version to compare from.")
+@click.option("--to", "new", type=click.IntRange(1), help="Version to compare to.")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per list.")
+def diff(place: str, kind: str | None, old: int | None, new: int | None, url: str,
+         as_json: bool) -> None:
+    """Show what changed in a place's lists: by default, in each list's latest version."""
+    import json
+
+    from pipeline.history import diff_versions
+
+    with reading(url) as engine, reported():
+        diffs = diff_versions(engine, place, kind, old, new)
+    for d in diffs:
+        if as_json:
+            click.echo(json.dumps(d.as_dict(), ensure_ascii=False))
+            continue
+        start = f"version {d.old.number}" if d.old else "nothing"
+        click.echo(f"{place} {d.kind}: {start} → version {d.new.number} "
+                   f"({len(d.changes)} changes)")
+        for c in d.changes:
+            click.echo("  " + describe_change(c))
+
+
+def describe_change(c: "ChangeRow") -> str:
+    """One line per change: describe_change(reworded 12 A → 12 B) -> "~ reworded  12 A → 12 B"."""
+    old = f"{c.old_seq} {c.old_title}"
+    new = f"{c.new_seq} {c.new_title}"
+    text = {
+        "added": f"+ added         {new}",
+        "removed": f"- removed       {old}",
+        "reworded": f"~ reworded      {old} → {new}",
+        "steps_changed": f"# steps changed {new}",
+        "renumbered": f"↕ renumbered    {c.old_seq} → {new}",
+        "moved": f"> moved         {c.old_list} {old} → {c.list} {new}",
+    }[c.change]
+    return text + (f" ({c.detail})" if c.detail else "")
+
+
+@cli.command()
+@click.argument("path")
+@db_option
+def forget(path: str, url: str) -> None:
+    """Remove the current lists that the file PATH provides (their versions stay in history)."""
+    from pipeline.db import forget_document, writing
+
+    with reading(url) as engine, writing(engine) as conn:
+        removed = forget_document(conn, path)
+    if not removed:
+        click.echo(f"{path}: provides no current list; nothing to forget", err=True)
+        sys.exit(EXIT_DATA)
+    for what in removed:
+        click.echo(f"{path}: removed the {what} (kept in its history)")
 
 
 @cli.command()
@@ -104,6 +216,24 @@ def schemas(out: Path, check: bool) -> None:
         click.echo(f"{out / name}: {'stale; run make schemas' if check else 'written'}")
     if check and stale:
         sys.exit(EXIT_DATA)
+
+
+def usage(message: str) -> Exception:
+    from pipeline.errors import PipelineError
+
+    return PipelineError(message)
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """A PipelineError inside (no such place, no such version) is one line and exit status 2."""
+    from pipeline.errors import PipelineError
+
+    try:
+        yield
+    except PipelineError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @contextmanager

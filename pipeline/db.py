@@ -7,11 +7,10 @@ and a department's identity is its canonical name.
 
 import hashlib
 import json
-import os
-import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy import (
     delete,
     event,
     exists,
+    func,
     inspect,
     select,
     text,
@@ -33,14 +33,16 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline import parser_version
-from pipeline.errors import DatabaseError, mask_url
-from pipeline.records import Finding, NormalizedDocument
+from pipeline.errors import DatabaseError, PipelineError, mask_url
+from pipeline.records import Duty, Finding, ListKind, NormalizedDocument
 from pipeline.schema import (
     department_aliases,
     departments,
     documents,
     duties,
+    duty_changes,
     duty_departments,
+    list_versions,
     metadata,
     quality_issues,
     run_documents,
@@ -48,6 +50,7 @@ from pipeline.schema import (
     steps,
     towns,
 )
+from pipeline.versions import Diff, Unsure, content_sha256, diff_duties, pack, title_key, unpack
 
 
 def stable_id(*parts: object) -> int:
@@ -77,6 +80,7 @@ def open_engine(url: str, existing: bool = False) -> Engine:
     engine = create_engine(parsed, json_serializer=json_text)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", sqlite_pragmas)
+        event.listen(engine, "begin", sqlite_begin)
     try:
         with engine.connect():
             pass
@@ -91,6 +95,8 @@ def open_engine(url: str, existing: bool = False) -> Engine:
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling off: sqlite_begin() says BEGIN, and how.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA busy_timeout = 30000")
@@ -101,22 +107,30 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def sqlite_begin(conn: Connection) -> None:
+    """BEGIN, or BEGIN IMMEDIATE for a writing() transaction (SQLAlchemy's pysqlite recipe)."""
+    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}")
+
+
 def town_id(doc: NormalizedDocument) -> int:
     town = doc.town
     return stable_id(town.province, town.prefecture, town.county, town.name)
 
 
 BLOCK_BITS = 20
+LIST_BITS = 18  # each list of a place has its own part of the place's block
+LISTS: tuple[ListKind, ...] = ("basic", "cooperative", "withdrawn")
 
 
-def row_block(tid: int) -> int:
-    """Where a place's duty and step ids start: they count up from here, in source order.
+def row_block(tid: int, kind: ListKind) -> int:
+    """Where the duty and step ids of a place's list start: they count up from here.
 
-    Consecutive ids keep each place's rows together in every index and let the FTS index
-    append (random ids made loading twice as slow). Two places whose blocks met would make
-    the second load fail on a unique key, loudly, never overwrite the first.
+    Consecutive ids keep each list's rows together in every index and let the FTS index
+    append (random ids made loading twice as slow); a list's ids do not move when another
+    list of the place is reloaded. Two places whose blocks met would make the second load
+    fail on a unique key, loudly, never overwrite the first.
     """
-    return stable_id(tid, "rows") >> BLOCK_BITS << BLOCK_BITS
+    return (stable_id(tid, "rows") >> BLOCK_BITS << BLOCK_BITS) + (LISTS.index(kind) << LIST_BITS)
 
 
 Row = dict[str, Any]
@@ -143,6 +157,28 @@ class Rows:
 
 
 @dataclass(frozen=True)
+class PreparedList:
+    """One list of a document as rows: the unit a load replaces and versions."""
+
+    kind: ListKind
+    content_sha256: str
+    content: bytes  # versions.pack of its duties
+    duties: Rows
+    steps: Rows
+    duty_departments: Rows
+    search: list[tuple[int, str, str]]  # (duty id, title, step text) for the search index
+
+    @property
+    def size(self) -> int:
+        return len(self.duties.values)
+
+    @property
+    def too_large(self) -> bool:
+        """More duties or steps than the list's block of ids holds."""
+        return max(len(self.duties.values), len(self.steps.values)) >= 1 << LIST_BITS
+
+
+@dataclass(frozen=True)
 class Prepared:
     """One document as database rows, built without a connection (in a worker when -j > 1).
 
@@ -155,26 +191,21 @@ class Prepared:
     format: str
     encoding: str | None
     parser_version: str
+    published: date | None  # as the document states it
     town_id: int
+    town: str
     document_id: int
     rows_read: int
     duties: int  # how many
     quarantined: int
     findings: list[Finding]
-    tables: dict[str, Rows]  # towns, departments, … steps, in insert order
-    search: list[tuple[int, str, str]]  # (duty id, title, step text) for the search index
-
-    @property
-    def too_large(self) -> bool:
-        """More duties or steps than the place's block of ids holds."""
-        return max(len(self.tables["duties"].values),
-                   len(self.tables["steps"].values)) >= 1 << BLOCK_BITS
+    tables: dict[str, Rows]  # towns, departments, department_aliases
+    lists: dict[ListKind, PreparedList]
 
 
 def prepare(doc: NormalizedDocument) -> Prepared:
     """The rows `load_document` writes for `doc`, ids and all."""
     tid = town_id(doc)
-    did = stable_id(tid, doc.path)
     department_ids = {d.name: stable_id(d.name) for d in doc.departments}
     tables: dict[str, list[Row]] = {
         "towns": [{"id": tid, **doc.town.model_dump()}],
@@ -184,56 +215,110 @@ def prepare(doc: NormalizedDocument) -> Prepared:
         "department_aliases": [{"jurisdiction": d.jurisdiction or "", "alias": alias,
                                 "department_id": department_ids[d.name]}
                                for d in doc.departments for alias in d.aliases],
-        "duties": [], "steps": [], "duty_departments": [],
     }
+    did = stable_id(tid, doc.sha256)
+    kinds = [*doc.lists, *(k for k in LISTS if k not in doc.lists and
+                           any(d.list == k for d in doc.duties))]
+    lists = {kind: prepare_list(tid, did, kind, [d for d in doc.duties if d.list == kind],
+                                department_ids) for kind in kinds}
+    return Prepared(doc.path, doc.sha256, doc.format, doc.encoding, doc.parser_version,
+                    doc.published, tid, doc.town.name, did, doc.rows_read, len(doc.duties),
+                    doc.quarantined, doc.findings,
+                    {name: Rows.of(metadata.tables[name], rows) for name, rows in tables.items()},
+                    lists)
+
+
+def prepare_list(tid: int, did: int, kind: ListKind, list_duties: list[Duty],
+                 department_ids: dict[str, int]) -> PreparedList:
+    rows: dict[str, list[Row]] = {"duties": [], "steps": [], "duty_departments": []}
     search: list[tuple[int, str, str]] = []
-    block = row_block(tid)
+    block = row_block(tid, kind)
     step_id = block
-    for duty_id, duty in enumerate(doc.duties, start=block + 1):
-        tables["duties"].append({
+    for duty_id, duty in enumerate(list_duties, start=block + 1):
+        rows["duties"].append({
             "id": duty_id, "document_id": did, "town_id": tid, "list": duty.list,
             "seq": duty.seq, "category": duty.category, "title": duty.title,
             "source_line": duty.source_line, "source_sheet": duty.source_sheet, "raw": duty.raw,
         })
         search.append((duty_id, duty.title, "\n".join(s.text for s in duty.steps)))
-        tables["steps"].extend({
+        rows["steps"].extend({
             "id": (step_id := step_id + 1), "duty_id": duty_id,
             "party": s.party, "position": s.position, "number": s.number,
             "section": s.section, "text": s.text, "raw": s.raw,
             "department_id": department_ids.get(s.department) if s.department else None,
         } for s in duty.steps)
-        tables["duty_departments"].extend({
+        rows["duty_departments"].extend({
             "duty_id": duty_id, "department_id": department_ids[link.department],
             "role": link.role, "written": link.written, "note": link.note,
         } for link in duty.departments)  # the departments stage keeps one per department and role
-    return Prepared(doc.path, doc.sha256, doc.format, doc.encoding, doc.parser_version, tid, did,
-                    doc.rows_read, len(doc.duties), doc.quarantined, doc.findings,
-                    {name: Rows.of(metadata.tables[name], rows) for name, rows in tables.items()},
-                    search)
+    tables = {name: Rows.of(metadata.tables[name], table) for name, table in rows.items()}
+    return PreparedList(kind, content_sha256(list_duties), pack(list_duties), tables["duties"],
+                        tables["steps"], tables["duty_departments"], search)
 
 
-def lock_place(conn: Connection, prepared: Prepared) -> None:
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction: on SQLite it takes the write lock at BEGIN (BEGIN IMMEDIATE), so
+    what it reads first cannot change before it writes; PostgreSQL uses advisory locks."""
+    with engine.connect() as conn:
+        conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn
+
+
+def lock_place(conn: Connection, tid: int) -> None:
     """Serialize loads of one place across processes (PostgreSQL; SQLite locks the file).
 
     Taken first in the document's transaction and released when it ends, so two builds of
     the same place started at once load it one after the other.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": prepared.town_id})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": tid})
+
+
+@dataclass(frozen=True)
+class Current:
+    """The current version of one list of a place."""
+
+    id: int
+    number: int
+    content_sha256: str
+    duties: int
+    document_id: int
+    parser_version: str
+
+
+def current_versions(conn: Connection, tid: int) -> dict[str, Current]:
+    query = select(list_versions.c.list, list_versions.c.id, list_versions.c.number,
+                   list_versions.c.content_sha256, list_versions.c.duties,
+                   list_versions.c.document_id, list_versions.c.parser_version).where(
+        list_versions.c.town_id == tid, list_versions.c.is_current)
+    return {kind: Current(*rest) for kind, *rest in conn.execute(query)}
 
 
 def is_loaded(conn: Connection, prepared: Prepared) -> bool:
-    """True when the place's loaded document has this content and parser version."""
-    query = select(exists().where(
-        documents.c.town_id == prepared.town_id,
-        documents.c.sha256 == prepared.sha256,
-        documents.c.parser_version == prepared.parser_version,
-    ))
-    return bool(conn.execute(query).scalar())
+    """True when this very file, under this parser, is what every list it holds shows now."""
+    current = current_versions(conn, prepared.town_id)
+    return bool(prepared.lists) and all(
+        kind in current and current[kind].document_id == prepared.document_id
+        and current[kind].parser_version == prepared.parser_version
+        for kind in prepared.lists)
+
+
+def note_path(conn: Connection, prepared: Prepared) -> str | None:
+    """Record the document's path when the same file was loaded under another name; returns
+    the old name (a renamed file is not reloaded)."""
+    old = conn.execute(select(documents.c.path).where(
+        documents.c.id == prepared.document_id)).scalar()
+    if old is None or old == prepared.path:
+        return None
+    conn.execute(update(documents).where(documents.c.id == prepared.document_id)
+                 .values(path=prepared.path))
+    return str(old)
 
 
 def start_run(engine: Engine, arguments: list[str]) -> int:
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         result = conn.execute(runs.insert().values(
             started_at=now(), parser_version=parser_version(),
             arguments=json.dumps(arguments, ensure_ascii=False)))
@@ -243,7 +328,7 @@ def start_run(engine: Engine, arguments: list[str]) -> int:
 
 
 def finish_run(engine: Engine, run_id: int, counts: dict[str, int]) -> None:
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(update(runs).where(runs.c.id == run_id).values(finished_at=now(), **counts))
 
 
@@ -268,74 +353,267 @@ def record_findings(conn: Connection, run_id: int, document_id: int | None,
         conn.execute(quality_issues.insert(), rows)
 
 
-def load_document(conn: Connection, prepared: Prepared, run_id: int) -> int:
-    """Replace the document's place in the database; call inside one transaction.
+class Refused(PipelineError):
+    """A document the loader will not apply; nothing of it is written."""
 
-    Returns the document id.
+
+@dataclass(frozen=True)
+class Published:
+    date: date | None
+    source: str  # document, argument, file-modified or unknown
+
+
+@dataclass(frozen=True)
+class ListLoad:
+    """What loading one list did: a new version with its changes, or the same content."""
+
+    list: ListKind
+    version: int  # the list's version number after the load
+    new: bool
+    changes: int
+
+
+def check_shrink(prepared: Prepared, current: dict[str, Current]) -> None:
+    """Refuse a new version that empties a list or loses more than half of it."""
+    for kind, part in prepared.lists.items():
+        before = current.get(kind)
+        if before is None or before.content_sha256 == part.content_sha256:
+            continue
+        if part.size == 0 or part.size * 2 < before.duties:
+            raise Refused(f"the {kind} list of {prepared.town} would go from {before.duties} "
+                          f"duties to {part.size}; is the file cut short? Nothing of it was "
+                          "loaded; if the list really shrank, build again with --accept-shrink")
+
+
+def load_document(conn: Connection, prepared: Prepared, run_id: int, published: Published,
+                  accept_shrink: bool = False) -> tuple[list[ListLoad], list[Finding]]:
+    """Replace the lists the document holds, of its place, and nothing else; call inside one
+    transaction. A list whose content changed gets a new version and its changes recorded.
+
+    Returns what happened to each list, and the warnings about unsure matches.
     """
-    from pipeline.search import index_duties, unindex_town
-
-    if prepared.too_large:
-        raise DatabaseError(f"{prepared.path}: more than {(1 << BLOCK_BITS) - 1:,} duties or "
-                            "steps in one place; split the document")
+    for part in prepared.lists.values():
+        if part.too_large:
+            raise Refused(f"more than {(1 << LIST_BITS) - 1:,} duties or steps in the {part.kind} "
+                          "list; split the document")
     tid = prepared.town_id
-    previous = town_departments(conn, tid)
-    unindex_town(conn, tid)
-    delete_town(conn, tid)
-    tables = prepared.tables
-    insert_missing(conn, towns, tables["towns"])
-    conn.execute(documents.insert().values(
-        id=prepared.document_id, town_id=tid, path=prepared.path, sha256=prepared.sha256,
-        format=prepared.format, encoding=prepared.encoding,
-        parser_version=prepared.parser_version, loaded_at=now(), rows_read=prepared.rows_read,
-        duties_loaded=prepared.duties, rows_quarantined=prepared.quarantined,
-    ))
-    insert_missing(conn, departments, tables["departments"])
-    insert_missing(conn, department_aliases, tables["department_aliases"])
-    insert_all(conn, duties, tables["duties"])
-    index_duties(conn, prepared.search)
-    insert_all(conn, steps, tables["steps"])
-    insert_all(conn, duty_departments, tables["duty_departments"])
+    current = current_versions(conn, tid)
+    if not accept_shrink:
+        check_shrink(prepared, current)
+    previous = place_departments(conn, tid, list(prepared.lists))
+    insert_missing(conn, towns, prepared.tables["towns"])
+    save_document(conn, prepared, run_id)
+    share_departments(conn, prepared.tables["departments"])
+    insert_missing(conn, departments, prepared.tables["departments"])
+    insert_missing(conn, department_aliases, prepared.tables["department_aliases"])
+    loads: list[ListLoad] = []
+    warnings: list[Finding] = []
+    for kind, part in prepared.lists.items():
+        before = current.get(kind)
+        if before is None and part.size == 0:
+            continue  # an empty list where there was none: its error finding says why
+        replace_list(conn, tid, part)
+        if before is not None and before.content_sha256 == part.content_sha256:
+            refresh_version(conn, before.id, prepared, part)
+            loads.append(ListLoad(kind, before.number, False, 0))
+            continue
+        version_id, number = add_version(conn, prepared, part, before, published)
+        changes, unsure = record_changes(conn, run_id, tid, version_id, before, part)
+        warnings += [unsure_finding(prepared.path, kind, item) for item in unsure]
+        loads.append(ListLoad(kind, number, True, changes))
     delete_orphan_departments(conn, previous)
-    fault_point("mid-load")
-    return prepared.document_id
+    conn.execute(delete(documents).where(  # a file whose every list moved on to another file
+        documents.c.town_id == tid,
+        ~exists().where(list_versions.c.document_id == documents.c.id),
+        ~exists().where(duties.c.document_id == documents.c.id)))
+    return loads, warnings
 
 
-def fault_point(name: str) -> None:
-    """Pause here when PIPELINE_FAULT names this point, so a test can kill a real build.
-
-    The test sets PIPELINE_FAULT=mid-load and PIPELINE_FAULT_FILE=path: the build writes the
-    file, with the old rows deleted and the new ones written but not committed, and waits.
-    """
-    if os.environ.get("PIPELINE_FAULT") == name:
-        Path(os.environ["PIPELINE_FAULT_FILE"]).write_text(str(os.getpid()))
-        time.sleep(600)
-
-
-def delete_town(conn: Connection, tid: int) -> None:
-    town_duties = select(duties.c.id).where(duties.c.town_id == tid)
-    conn.execute(delete(duty_departments).where(duty_departments.c.duty_id.in_(town_duties)))
-    conn.execute(delete(steps).where(steps.c.duty_id.in_(town_duties)))
-    conn.execute(delete(duties).where(duties.c.town_id == tid))
-    conn.execute(delete(documents).where(documents.c.town_id == tid))
+def save_document(conn: Connection, prepared: Prepared, run_id: int) -> None:
+    """The documents row of this file: one per content, its path the latest seen."""
+    values = dict(path=prepared.path, format=prepared.format, encoding=prepared.encoding,
+                  parser_version=prepared.parser_version, loaded_at=now(),
+                  rows_read=prepared.rows_read, duties_loaded=prepared.duties,
+                  rows_quarantined=prepared.quarantined, findings_run_id=run_id)
+    changed = conn.execute(update(documents).where(documents.c.id == prepared.document_id)
+                           .values(**values)).rowcount
+    if not changed:
+        conn.execute(documents.insert().values(id=prepared.document_id, town_id=prepared.town_id,
+                                               sha256=prepared.sha256, **values))
 
 
-def town_departments(conn: Connection, tid: int) -> set[int]:
-    """Departments the place's current rows refer to: the only ones its reload can orphan."""
-    town_duties = select(duties.c.id).where(duties.c.town_id == tid)
+def replace_list(conn: Connection, tid: int, part: PreparedList) -> None:
+    """The place's current rows of this list give way to the new ones."""
+    from pipeline.search import index_duties, unindex_list
+
+    unindex_list(conn, tid, part.kind)
+    delete_list(conn, tid, part.kind)
+    insert_all(conn, duties, part.duties)
+    index_duties(conn, part.search)
+    insert_all(conn, steps, part.steps)
+    insert_all(conn, duty_departments, part.duty_departments)
+
+
+def delete_list(conn: Connection, tid: int, kind: str) -> None:
+    list_duties = select(duties.c.id).where(duties.c.town_id == tid, duties.c.list == kind)
+    conn.execute(delete(duty_departments).where(duty_departments.c.duty_id.in_(list_duties)))
+    conn.execute(delete(steps).where(steps.c.duty_id.in_(list_duties)))
+    conn.execute(delete(duties).where(duties.c.town_id == tid, duties.c.list == kind))
+
+
+def refresh_version(conn: Connection, version_id: int, prepared: Prepared,
+                    part: PreparedList) -> None:
+    """Same content from this file (a copy, or a new parser): the version now points to it."""
+    conn.execute(update(list_versions).where(list_versions.c.id == version_id).values(
+        document_id=prepared.document_id, sha256=prepared.sha256, content=part.content,
+        parser_version=prepared.parser_version))
+
+
+def add_version(conn: Connection, prepared: Prepared, part: PreparedList, before: Current | None,
+                published: Published) -> tuple[int, int]:
+    """A new current version of the list; the one before stays in the history."""
+    tid = prepared.town_id
+    number = 1 + (conn.execute(select(func.max(list_versions.c.number)).where(
+        list_versions.c.town_id == tid, list_versions.c.list == part.kind)).scalar() or 0)
+    if before is not None:
+        conn.execute(update(list_versions).where(list_versions.c.id == before.id)
+                     .values(is_current=False))
+    version_id = stable_id(tid, part.kind, number)
+    conn.execute(list_versions.insert().values(
+        id=version_id, town_id=tid, list=part.kind, number=number,
+        document_id=prepared.document_id, sha256=prepared.sha256,
+        content_sha256=part.content_sha256, duties=part.size, published=published.date,
+        published_from=published.source, loaded_at=now(), is_current=True,
+        parser_version=prepared.parser_version, content=part.content))
+    return version_id, number
+
+
+def record_changes(conn: Connection, run_id: int, tid: int, version_id: int,
+                   before: Current | None, part: PreparedList) -> tuple[int, list[Unsure]]:
+    """duty_changes rows from the version before to this one; a list's first version is all
+    added. A duty added here that this run removed from another list of the place (or the
+    other way round) is one `moved` row."""
+    if before is None:
+        seq, title = part.duties.columns.index("seq"), part.duties.columns.index("title")
+        found = Diff([], [])
+        rows = [change_row("added", None, (row[seq], row[title])) for row in part.duties.values]
+    else:
+        old = unpack(conn.execute(select(list_versions.c.content).where(
+            list_versions.c.id == before.id)).scalar_one())
+        found = diff_duties(old, unpack(part.content))
+        rows = [change_row(c.change, (c.old.seq, c.old.title) if c.old else None,
+                           (c.new.seq, c.new.title) if c.new else None, c.score, c.detail)
+                for c in found.changes]
+    rows = pair_moves(conn, run_id, tid, part.kind, rows)
+    for row in rows:
+        row.update(run_id=run_id, version_id=version_id, town_id=tid, list=part.kind,
+                   previous_version_id=before.id if before else None)
+    if rows:
+        conn.execute(duty_changes.insert(), rows)
+    return len(rows), found.unsure
+
+
+def change_row(change: str, old: tuple[int, str] | None, new: tuple[int, str] | None,
+               score: float | None = None, detail: str | None = None) -> Row:
+    return {"change": change, "old_list": None,
+            "old_seq": old[0] if old else None, "old_title": old[1] if old else None,
+            "new_seq": new[0] if new else None, "new_title": new[1] if new else None,
+            "score": score, "detail": detail}
+
+
+def pair_moves(conn: Connection, run_id: int, tid: int, kind: str, rows: list[Row]) -> list[Row]:
+    """Turn an added/removed pair across two lists of the place, in this run, into `moved`."""
+    others = conn.execute(select(duty_changes.c.id, duty_changes.c.change, duty_changes.c.list,
+                                 duty_changes.c.old_seq, duty_changes.c.old_title,
+                                 duty_changes.c.new_title).where(
+        duty_changes.c.run_id == run_id, duty_changes.c.town_id == tid,
+        duty_changes.c.list != kind, duty_changes.c.change.in_(("added", "removed")))).all()
+    removed = {title_key(o.old_title): o for o in others if o.change == "removed"}
+    added = {title_key(o.new_title): o for o in others if o.change == "added"}
+    kept: list[Row] = []
+    for row in rows:
+        if row["change"] == "added" and (gone := removed.pop(title_key(row["new_title"]), None)):
+            conn.execute(delete(duty_changes).where(duty_changes.c.id == gone.id))
+            row.update(change="moved", old_list=gone.list, old_seq=gone.old_seq,
+                       old_title=gone.old_title)
+        elif row["change"] == "removed" and (came := added.pop(title_key(row["old_title"]), None)):
+            conn.execute(update(duty_changes).where(duty_changes.c.id == came.id).values(
+                change="moved", old_list=kind, old_seq=row["old_seq"], old_title=row["old_title"]))
+            continue
+        kept.append(row)
+    return kept
+
+
+def unsure_finding(path: str, kind: str, item: Unsure) -> Finding:
+    candidates = "; ".join(f"{duty.seq} {duty.title} ({score:.0f}%)"
+                           for duty, score in item.candidates)
+    return Finding(path=path, line=item.new.source_line, sheet=item.new.source_sheet,
+                   field="title", code="change-unsure", severity="warning",
+                   message=f"{kind} duty {item.new.seq} {item.new.title!r} may be a rewording "
+                           f"of an earlier duty, but not surely: {candidates}; recorded as "
+                           "removed + added", raw=item.new.title)
+
+
+def forget_document(conn: Connection, path: str) -> list[str]:
+    """Remove the current lists the file at `path` provides; their versions stay in the
+    history, marked withdrawn. Returns the lists removed ("basic of 凉州户镇")."""
+    from pipeline.search import unindex_list
+
+    rows = conn.execute(select(list_versions.c.id, list_versions.c.town_id, list_versions.c.list,
+                               towns.c.name)
+                        .join(documents, documents.c.id == list_versions.c.document_id)
+                        .join(towns, towns.c.id == list_versions.c.town_id)
+                        .where(documents.c.path == path, list_versions.c.is_current)).all()
+    for version_id, tid, kind, _ in rows:
+        lock_place(conn, tid)
+        previous = place_departments(conn, tid, [kind])
+        unindex_list(conn, tid, kind)
+        delete_list(conn, tid, kind)
+        conn.execute(update(list_versions).where(list_versions.c.id == version_id)
+                     .values(is_current=False, withdrawn_at=now()))
+        delete_orphan_departments(conn, previous)
+    return [f"{kind} of {name}" for _, _, kind, name in rows]
+
+
+def missing_sources(conn: Connection) -> list[str]:
+    """Paths of files that provide current lists and are no longer where they were loaded from."""
+    paths = conn.execute(select(documents.c.path).distinct()
+                         .join(list_versions, list_versions.c.document_id == documents.c.id)
+                         .where(list_versions.c.is_current).order_by(documents.c.path)).scalars()
+    return [path for path in paths if not Path(path).exists()]
+
+
+def place_departments(conn: Connection, tid: int, kinds: list[str]) -> set[int]:
+    """Departments the lists' current rows refer to: the only ones their reload can orphan."""
+    list_duties = select(duties.c.id).where(duties.c.town_id == tid, duties.c.list.in_(kinds))
     linked = select(duty_departments.c.department_id).where(
-        duty_departments.c.duty_id.in_(town_duties))
+        duty_departments.c.duty_id.in_(list_duties))
     headed = select(steps.c.department_id).where(
-        steps.c.duty_id.in_(town_duties), steps.c.department_id.is_not(None))
+        steps.c.duty_id.in_(list_duties), steps.c.department_id.is_not(None))
     return {department for (department,) in conn.execute(linked.union(headed))}
+
+
+def share_departments(conn: Connection, rows: Rows) -> None:
+    """PostgreSQL: hold the departments this load links to, so that no concurrent load deletes
+    one as an orphan before this one commits (delete_orphan_departments only tries)."""
+    if conn.dialect.name != "postgresql" or not rows.values:
+        return
+    ids = sorted(value[rows.columns.index("id")] for value in rows.values)
+    conn.execute(text("SELECT pg_advisory_xact_lock_shared(key) FROM unnest(:ids) AS key"),
+                 {"ids": ids})
 
 
 def delete_orphan_departments(conn: Connection, candidates: set[int]) -> None:
     """Drop those of `candidates` that no duty or step refers to any more, with their aliases.
 
-    Checking only the reloaded place's departments keeps a load's cost independent of the
-    size of the database.
+    Checking only the reloaded lists' departments keeps a load's cost independent of the
+    size of the database. On PostgreSQL a department another load is linking to right now
+    is left for a later load to drop: this one only tries its lock, so it never waits.
     """
+    if conn.dialect.name == "postgresql" and candidates:
+        candidates = set(conn.execute(text(
+            "SELECT key FROM unnest(:ids) AS key WHERE pg_try_advisory_xact_lock(key)"),
+            {"ids": sorted(candidates)}).scalars())
     if not candidates:
         return
     orphans = [department for (department,) in conn.execute(

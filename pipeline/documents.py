@@ -4,9 +4,10 @@ Nothing is lost: each data row becomes a Duty, or an error Finding whose code st
 with "row-" and which carries the row's raw text (a quarantined row).
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from pipeline import parser_version
+from pipeline.dates import date_line, find_published
 from pipeline.departments import resolve_departments, split_departments, split_receiver
 from pipeline.errors import SourceError
 from pipeline.findings import Collector
@@ -24,7 +25,8 @@ PARTIES = {"upper_duties": "upper", "town_duties": "town", "receiver_method": "r
 def normalize_document(source: Source) -> NormalizedDocument:
     """Turn a decoded source into duties and findings; raise SourceError if it holds no list."""
     found = Collector(source.path)
-    tables = parse_tables(source.rows)
+    dates: list[tuple[int, str]] = []  # lines where the document dates itself: not rows
+    tables = parse_tables(without_dates(source.rows, dates))
     if not tables.sections:
         raise SourceError(source.path, "no list title found: expected a line ending in "
                           "基本履职事项清单, 配合履职事项清单 or 上级部门收回事项清单 "
@@ -34,6 +36,7 @@ def normalize_document(source: Source) -> NormalizedDocument:
                          "add the title line above it or delete the row")
     town: Town | None = None
     duties: list[Duty] = []
+    lists: list[ListKind] = []
     for section in tables.sections:
         kind, place = section_identity(section, found)
         if place is not None and town is None:
@@ -42,13 +45,19 @@ def normalize_document(source: Source) -> NormalizedDocument:
             found.add("warning", "title-place", f"title names {place.name}, earlier titles "
                       f"named {town.name if town else '?'}; rows are filed under the first",
                       section.title_line, "title", section.title, section.sheet)
-        duties.extend(parse_section(section, kind, place or town, found))
+        check_not_empty(section, found)
+        section_duties = list(parse_section(section, kind, place or town, found))
+        duties.extend(section_duties)
+        named = kind or next((d.list for d in section_duties), None)
+        if named is not None and named not in lists:
+            lists.append(named)
     if town is None:
         raise SourceError(source.path, "no list title names a place (…县…镇 or …街道); "
                           "check the titles, or add the place kind to pipeline/vocab/places.toml",
                           "no-place")
     check_sequences(duties, found)
     duties, departments = resolve_departments(duties, town, found)
+    published = find_published(dates)
     return NormalizedDocument(
         parser_version=parser_version(),
         path=source.path,
@@ -57,10 +66,35 @@ def normalize_document(source: Source) -> NormalizedDocument:
         encoding=source.encoding,
         town=town,
         rows_read=sum(len(section.rows) for section in tables.sections) + len(tables.orphans),
+        lists=lists,
+        published=published[0] if published else None,
+        published_from=published[1] if published else None,
         duties=duties,
         departments=departments,
         findings=found.findings,
     )
+
+
+def without_dates(rows: Iterable[Row], dates: list[tuple[int, str]]) -> Iterator[Row]:
+    """Pass rows through, but keep aside a line that only dates the document (发布日期：…,
+    or the date under the seal): it becomes the document's publication date, not a row."""
+    for row in rows:
+        if row.single is not None and date_line(row.single) is not None:
+            dates.append((row.line, row.single))
+            continue
+        yield row
+
+
+def check_not_empty(section: Section, found: Collector) -> None:
+    """A list title with no table under it, or a header with no rows, is an error: a page
+    whose table did not download must not read as an empty list."""
+    if section.rows:
+        return
+    what = (f"has a header on line {section.header.line} and no rows" if section.header
+            else "has no table under it")
+    found.add("error", "empty-list", f"list {section.title!r} {what}; the file looks cut short "
+              "or its table did not download — fetch it again (its list in the database is "
+              "kept)", section.title_line, "title", section.title, section.sheet)
 
 
 def section_identity(section: Section, found: Collector) -> tuple[ListKind | None, Town | None]:

@@ -1,6 +1,7 @@
 """The normalized records (pydantic v2): what every stage produces and the database holds."""
 
 import builtins
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -100,6 +101,11 @@ class NormalizedDocument(Record):
     encoding: str | None
     town: Town
     rows_read: int
+    # The lists the document holds, an empty one included: loading it replaces these lists
+    # of its place and nothing else.
+    lists: list[ListKind] = []
+    published: date | None = None  # the date the document itself gives (发布日期…)
+    published_from: str | None = None  # where it says so: "line 3: 发布日期：2024年5月10日"
     duties: list[Duty]
     departments: list[Department] = []
     findings: list[Finding] = []

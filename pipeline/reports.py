@@ -86,9 +86,9 @@ def render_report(engine: Engine) -> str:
     step_bars = [(PARTY_NAMES[party], [(party, int(n))]) for party, n in rows(
         engine, "SELECT party, count(*) FROM steps GROUP BY party ORDER BY party DESC")]
     findings = rows(engine, """
-        SELECT severity, path, sheet, line, code, message FROM quality_issues
-        WHERE run_id = (SELECT max(run_id) FROM quality_issues)
+        SELECT severity, path, sheet, line, code, message FROM current_findings
         ORDER BY severity, path, line, code""")
+    changes = changes_table(engine)
     finding_rows = "".join(
         f'<tr class="{escape(severity)}"><td>{escape(severity)}</td><td>{escape(path)}'
         f'{escape(f"[{sheet}]") if sheet else ""}</td><td>{line or ""}</td>'
@@ -108,11 +108,36 @@ def render_report(engine: Engine) -> str:
 {bar_chart(load_bars)}
 <h2>各方步骤数 · Steps per party</h2>
 {bar_chart(step_bars, 200)}
-<h2>质量问题 · Quality findings of the last build ({len(findings)})</h2>
+<h2>变更 · Changes in re-published lists</h2>
+{changes}
+<h2>当前质量问题 · Quality findings of the current data ({len(findings)})</h2>
 <table><thead><tr><th>severity</th><th>file</th><th>line</th><th>code</th><th>message</th></tr>
 </thead><tbody>{finding_rows}</tbody></table>
 </body></html>
 """
+
+
+CHANGE_NAMES = {"added": "新增 added", "removed": "删除 removed", "reworded": "改写 reworded",
+                "steps_changed": "职责变化 steps changed", "renumbered": "调序 renumbered",
+                "moved": "移动 moved"}
+
+
+def changes_table(engine: Engine) -> str:
+    """The latest changes of lists re-published after their first version, newest first."""
+    from pipeline.history import recent_changes
+
+    found = recent_changes(engine)
+    if not found:
+        return "<p>No list has changed since it was first loaded.</p>"
+    body = "".join(
+        f"<tr><td>{escape(town)}</td><td>{escape(LIST_NAMES[kind])} v{number}</td>"
+        f"<td>{escape(CHANGE_NAMES[c.change])}</td>"
+        f"<td>{escape(f'{c.old_list} ' if c.old_list else '')}{c.old_seq or ''} "
+        f"{escape(c.old_title or '')}</td><td>{c.new_seq or ''} {escape(c.new_title or '')}</td>"
+        f"<td>{escape(c.detail or '')}</td></tr>"
+        for town, kind, number, c in found)
+    return ("<table><thead><tr><th>place</th><th>list</th><th>change</th><th>before</th>"
+            f"<th>after</th><th>detail</th></tr></thead><tbody>{body}</tbody></table>")
 
 
 def write_report(engine: Engine, out: Path) -> None:

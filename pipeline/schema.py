@@ -4,17 +4,23 @@ ensure_schema(), which brings any database up to date.
 schemas/ holds what this generates (make schemas); a test fails when it is stale.
 """
 
+import hashlib
 import logging
+from functools import cache
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
+    Date,
     DateTime,
     Engine,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -22,7 +28,9 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     create_mock_engine,
+    delete,
     inspect,
+    select,
     text,
 )
 from sqlalchemy.dialects import postgresql
@@ -58,6 +66,31 @@ documents = Table(
     Column("rows_read", Integer, nullable=False),
     Column("duties_loaded", Integer, nullable=False),
     Column("rows_quarantined", Integer, nullable=False),
+    Column("findings_run_id", Integer, comment="the run whose findings describe this document"),
+)
+
+list_versions = Table(
+    "list_versions", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("town_id", BigInteger, ForeignKey("towns.id"), nullable=False),
+    Column("list", Text, nullable=False, comment="basic/cooperative/withdrawn"),
+    Column("number", Integer, nullable=False, comment="1, 2, … per place and list"),
+    Column("document_id", BigInteger, ForeignKey("documents.id"), nullable=False,
+           comment="the file it was last loaded from"),
+    Column("sha256", Text, nullable=False, comment="SHA-256 of that file"),
+    Column("content_sha256", Text, nullable=False,
+           comment="the list's own content: each row's category and cells"),
+    Column("duties", Integer, nullable=False),
+    Column("published", Date, comment="publication date"),
+    Column("published_from", Text, nullable=False,
+           comment="where the date came from: document/argument/file-modified"),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("is_current", Boolean, nullable=False, comment="the version the other tables show"),
+    Column("withdrawn_at", DateTime(timezone=True), comment="when pipeline forget removed it"),
+    Column("parser_version", Text, nullable=False),
+    Column("content", LargeBinary, nullable=False,
+           comment="the version's duties, zlib-compressed JSON (pipeline history --version)"),
+    UniqueConstraint("town_id", "list", "number"),
 )
 
 duties = Table(
@@ -117,6 +150,27 @@ duty_departments = Table(
     Index("duty_departments_department", "department_id"),
 )
 
+duty_changes = Table(
+    "duty_changes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("version_id", BigInteger, ForeignKey("list_versions.id"), nullable=False),
+    Column("previous_version_id", BigInteger, ForeignKey("list_versions.id"),
+           comment="NULL for a list's first version"),
+    Column("town_id", BigInteger, ForeignKey("towns.id"), nullable=False),
+    Column("change", Text, nullable=False,
+           comment="added/removed/reworded/steps_changed/renumbered/moved"),
+    Column("list", Text, nullable=False),
+    Column("old_list", Text, comment="the list a moved duty came from"),
+    Column("old_seq", Integer),
+    Column("new_seq", Integer),
+    Column("old_title", Text),
+    Column("new_title", Text),
+    Column("score", Float, comment="title similarity of a reworded duty, 0–100"),
+    Column("detail", Text),
+    Index("duty_changes_version", "version_id"),
+)
+
 runs = Table(
     "runs", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -156,6 +210,12 @@ quality_issues = Table(
     Index("quality_issues_run", "run_id"),
 )
 
+schema_state = Table(
+    "schema_state", metadata,
+    Column("name", Text, primary_key=True),
+    Column("digest", Text, nullable=False, comment="SHA-256 of the DDL this database was made with"),
+)
+
 # PostgreSQL only: trigram indexes for Chinese substring search (pg_trgm needs a UTF-8 LC_CTYPE).
 TRIGRAM_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
 TRIGRAM_INDEXES = {
@@ -173,18 +233,37 @@ log = logging.getLogger("pipeline")
 def ensure_schema(engine: Engine) -> None:
     """Create whatever tables, columns, indexes and views are missing; safe on every run.
 
-    One transaction, under a database-wide advisory lock on PostgreSQL, so that builds
-    started at once do not race to create the same objects.
+    Done once per schema: a database whose recorded digest matches this release's DDL is
+    left alone, so builds take no schema locks (CREATE INDEX on every build deadlocked with
+    concurrent loads). Otherwise one transaction, under a database-wide advisory lock on
+    PostgreSQL and BEGIN IMMEDIATE on SQLite, so that builds started at once do not race.
     """
+    from pipeline.db import writing
+
     if engine.dialect.name == "postgresql":
         check_postgres(engine)
-    with engine.begin() as conn:
+    digest = hashlib.sha256(schema_ddl(engine.dialect.name).encode()).hexdigest()
+    if recorded_digest(engine) == digest:
+        return
+    with writing(engine) as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        if recorded_digest(conn) == digest:
+            return  # another build made it while this one waited
         metadata.create_all(conn)
         add_missing_columns(conn)
         for statement in extra_ddl(conn.dialect.name):
             conn.execute(text(statement))
+        conn.execute(delete(schema_state).where(schema_state.c.name == "schema"))
+        conn.execute(schema_state.insert().values(name="schema", digest=digest))
+
+
+def recorded_digest(bind: Engine | Connection) -> str | None:
+    query = select(schema_state.c.digest).where(schema_state.c.name == "schema")
+    if isinstance(bind, Connection):
+        return bind.execute(query).scalar() if inspect(bind).has_table("schema_state") else None
+    with bind.connect() as conn:
+        return recorded_digest(conn)
 
 
 def extra_ddl(dialect: str) -> list[str]:
@@ -230,6 +309,7 @@ def check_postgres(engine: Engine) -> None:
                     "will not use their index; %s", mask_url(str(engine.url)), ctype, fix)
 
 
+@cache
 def schema_ddl(dialect_name: str) -> str:
     """The CREATE statements for one dialect ("sqlite" or "postgresql"), as schemas/ holds them."""
     drivers = {"sqlite": "sqlite://", "postgresql": "postgresql+psycopg://"}

@@ -58,10 +58,12 @@ def uses_fts(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite" and sqlite_capabilities().trigram
 
 
-def unindex_town(conn: Connection, town_id: int) -> None:
+def unindex_list(conn: Connection, town_id: int, kind: str) -> None:
+    """Take one list of a place out of the index, before its rows are replaced."""
     if uses_fts(conn):
-        conn.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid IN "
-                          "(SELECT id FROM duties WHERE town_id = :town)"), {"town": town_id})
+        conn.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid IN (SELECT id FROM duties "
+                          "WHERE town_id = :town AND list = :list)"),
+                     {"town": town_id, "list": kind})
 
 
 def index_duties(conn: Connection, rows: list[tuple[int, str, str]]) -> None:

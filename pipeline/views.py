@@ -55,6 +55,19 @@ GROUP BY t.id, t.name, d.list, d.category""",
 }
 
 
+# Findings of the data as it is now: those of the last load of every file that provides a
+# current list, and those of every file whose latest build failed.
+VIEWS["current_findings"] = """
+SELECT q.* FROM quality_issues q
+JOIN documents doc ON doc.id = q.document_id AND doc.findings_run_id = q.run_id
+WHERE doc.id IN (SELECT document_id FROM list_versions WHERE is_current)
+UNION ALL
+SELECT q.* FROM quality_issues q
+JOIN run_documents r ON r.run_id = q.run_id AND r.path = q.path AND r.status = 'failed'
+WHERE q.document_id IS NULL
+  AND r.run_id = (SELECT max(later.run_id) FROM run_documents later WHERE later.path = r.path)"""
+
+
 def view_sql(name: str, dialect: str) -> str:
     """The SELECT of one view for one dialect ("sqlite" or "postgresql")."""
     return VIEWS[name].format(names=NAMES[dialect].format(query=LINKED)).strip()

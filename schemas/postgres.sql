@@ -19,6 +19,12 @@ CREATE TABLE runs (
 	PRIMARY KEY (id)
 );
 
+CREATE TABLE schema_state (
+	name TEXT NOT NULL, 
+	digest TEXT NOT NULL, 
+	PRIMARY KEY (name)
+);
+
 CREATE TABLE towns (
 	id BIGINT NOT NULL, 
 	name TEXT NOT NULL, 
@@ -49,6 +55,7 @@ CREATE TABLE documents (
 	rows_read INTEGER NOT NULL, 
 	duties_loaded INTEGER NOT NULL, 
 	rows_quarantined INTEGER NOT NULL, 
+	findings_run_id INTEGER, 
 	PRIMARY KEY (id), 
 	FOREIGN KEY(town_id) REFERENCES towns (id)
 );
@@ -99,6 +106,52 @@ CREATE TABLE duties (
 );
 
 CREATE INDEX duties_town_list_seq ON duties (town_id, list, seq);
+
+CREATE TABLE list_versions (
+	id BIGINT NOT NULL, 
+	town_id BIGINT NOT NULL, 
+	list TEXT NOT NULL, 
+	number INTEGER NOT NULL, 
+	document_id BIGINT NOT NULL, 
+	sha256 TEXT NOT NULL, 
+	content_sha256 TEXT NOT NULL, 
+	duties INTEGER NOT NULL, 
+	published DATE, 
+	published_from TEXT NOT NULL, 
+	loaded_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	is_current BOOLEAN NOT NULL, 
+	withdrawn_at TIMESTAMP WITH TIME ZONE, 
+	parser_version TEXT NOT NULL, 
+	content BYTEA NOT NULL, 
+	PRIMARY KEY (id), 
+	UNIQUE (town_id, list, number), 
+	FOREIGN KEY(town_id) REFERENCES towns (id), 
+	FOREIGN KEY(document_id) REFERENCES documents (id)
+);
+
+CREATE TABLE duty_changes (
+	id SERIAL NOT NULL, 
+	run_id INTEGER NOT NULL, 
+	version_id BIGINT NOT NULL, 
+	previous_version_id BIGINT, 
+	town_id BIGINT NOT NULL, 
+	change TEXT NOT NULL, 
+	list TEXT NOT NULL, 
+	old_list TEXT, 
+	old_seq INTEGER, 
+	new_seq INTEGER, 
+	old_title TEXT, 
+	new_title TEXT, 
+	score FLOAT, 
+	detail TEXT, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(run_id) REFERENCES runs (id), 
+	FOREIGN KEY(version_id) REFERENCES list_versions (id), 
+	FOREIGN KEY(previous_version_id) REFERENCES list_versions (id), 
+	FOREIGN KEY(town_id) REFERENCES towns (id)
+);
+
+CREATE INDEX duty_changes_version ON duty_changes (version_id);
 
 CREATE TABLE duty_departments (
 	duty_id BIGINT NOT NULL, 
@@ -173,3 +226,15 @@ CREATE VIEW category_summary AS
 SELECT t.id AS town_id, t.name AS town, d.list, d.category, count(*) AS duties
 FROM duties d JOIN towns t ON t.id = d.town_id
 GROUP BY t.id, t.name, d.list, d.category;
+
+DROP VIEW IF EXISTS current_findings;
+
+CREATE VIEW current_findings AS
+SELECT q.* FROM quality_issues q
+JOIN documents doc ON doc.id = q.document_id AND doc.findings_run_id = q.run_id
+WHERE doc.id IN (SELECT document_id FROM list_versions WHERE is_current)
+UNION ALL
+SELECT q.* FROM quality_issues q
+JOIN run_documents r ON r.run_id = q.run_id AND r.path = q.path AND r.status = 'failed'
+WHERE q.document_id IS NULL
+  AND r.run_id = (SELECT max(later.run_id) FROM run_documents later WHERE later.path = r.path);

@@ -8,8 +8,8 @@ from pipeline import db, schema
 
 # The data tables: what a rebuild must reproduce exactly (run records and timestamps aside).
 DATA_TABLES = ["towns", "documents", "duties", "steps", "departments", "department_aliases",
-               "duty_departments"]
-VOLATILE = {"documents": {"loaded_at"}}
+               "duty_departments", "list_versions"]
+VOLATILE = {"documents": {"loaded_at", "findings_run_id"}, "list_versions": {"loaded_at"}}
 
 
 def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:

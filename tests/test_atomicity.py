@@ -13,17 +13,18 @@ from tests.conftest import ROOT, SAMPLE
 from tests.dbutil import dump
 
 
-def build(url: str, source: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    return subprocess.Popen([sys.executable, "-m", "pipeline", "build", str(source), "--db", url,
-                             *extra], cwd=ROOT, env={**base, **(env or {})}, text=True,
+def build(url: str, source: Path, *extra: str, pause_at: Path | None = None) -> subprocess.Popen[str]:
+    """A real build in its own process; with pause_at, one that stops mid-load (tests/faults.py)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    runner = ["tests.faults", str(pause_at)] if pause_at else ["pipeline"]
+    return subprocess.Popen([sys.executable, "-m", *runner, "build", str(source), "--db", url,
+                             *extra], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def killed_mid_load(url: str, source: Path, tmp_path: Path) -> None:
     marker = tmp_path / "paused"
-    process = build(url, source, "--force",
-                    env={"PIPELINE_FAULT": "mid-load", "PIPELINE_FAULT_FILE": str(marker)})
+    process = build(url, source, "--force", pause_at=marker)
     deadline = time.monotonic() + 120
     while not marker.exists():
         assert process.poll() is None, process.communicate()
@@ -61,3 +62,7 @@ def test_sigkill_mid_load_keeps_the_previous_state(backend: str, tmp_path: Path,
     assert len(after["duties"]) == 250
     titles = {row[6] for row in after["duties"]}
     assert "推荐党代表工作" in titles and "推荐县级以上党代表工作" not in titles
+    # The version change happened once: version 2 of the cooperative list is current.
+    versions = sorted((row[2], row[3], bool(row[10])) for row in after["list_versions"])
+    assert versions == [("basic", 1, True), ("cooperative", 1, False), ("cooperative", 2, True),
+                        ("withdrawn", 1, True)]
