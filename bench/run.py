@@ -139,7 +139,7 @@ def copy_speedup(url: str, files: list[Path]) -> float:
     from pipeline.records import NormalizedDocument
 
     documents = [d for d in map(normalize_path, files) if isinstance(d, NormalizedDocument)]
-    prepared = [db.prepare(d).tables["steps"] for d in documents]
+    prepared = [part.steps for d in documents for part in db.prepare(d).lists.values()]
     rows = db.Rows(prepared[0].columns, [value for p in prepared for value in p.values])
     engine = db.open_engine(url)
     schema.ensure_schema(engine)

@@ -41,7 +41,8 @@ def stage_costs(files: list[Path]) -> dict[str, float]:
         for p in prepared:
             conn.execute("BEGIN")
             conn.executemany(f"INSERT INTO {search.FTS_TABLE} (rowid, title, steps) "
-                             "VALUES (?, ?, ?)", p.search)
+                             "VALUES (?, ?, ?)", [row for part in p.lists.values()
+                                                  for row in part.search])
             conn.execute("COMMIT")
         fts = time.perf_counter() - fts_start
         conn.close()

@@ -39,9 +39,23 @@ def relations(engine: Engine) -> list[str]:
             if name in existing]
 
 
+def selected(name: str) -> str:
+    """The columns exported: all but binary ones (a version's compressed duties, which
+    `pipeline history --version` prints)."""
+    from sqlalchemy import LargeBinary
+
+    from pipeline.schema import metadata
+
+    table = metadata.tables.get(name)
+    if table is None:
+        return "*"
+    return ", ".join(f'"{c.name}"' for c in table.columns if not isinstance(c.type, LargeBinary))
+
+
 def read_relation(engine: Engine, name: str) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
     with engine.connect() as conn:
-        result = conn.execute(text(f'SELECT * FROM "{name}"'))  # name from relations() only
+        # names from relations() and the schema only
+        result = conn.execute(text(f'SELECT {selected(name)} FROM "{name}"'))
         columns = list(result.keys())
         rows = [tuple(plain(v) for v in row) for row in result]
     return columns, iter(rows)

@@ -140,7 +140,8 @@ def test_a_revised_list_becomes_a_new_version_with_exactly_its_changes(url: str,
                         "WHERE v.number = 2 ORDER BY c.change")
     assert changes == [
         ("added", None, 106, None, "负责本镇数字乡村建设和基层数据共享工作"),
-        ("removed", 50, None, "负责本镇农村土地承包经营管理工作，指导和管理农村土地承包经营权流转，调解农村土地承包经营纠纷", None),
+        ("removed", 50, None, "负责本镇农村土地承包经营管理工作，指导和管理农村土地承包经营权流转，"
+                              "调解农村土地承包经营纠纷", None),
         ("reworded", 3, 3, "组织开展基层理论宣讲，深化习近平新时代中国特色社会主义思想进万家活动",
          "组织开展基层理论宣讲，深入推进习近平新时代中国特色社会主义思想进万家活动"),
     ]
@@ -275,3 +276,68 @@ def test_publication_date_from_the_document_the_flag_or_the_file(tmp_path: Path)
                         "ORDER BY list").fetchall() == [
         ("basic", "2024-05-10", "document"), ("cooperative", "2024-06-01", "argument"),
         ("withdrawn", "2023-11-14", "file-modified")]
+
+
+# diff_duties on small hand-made lists ------------------------------------------------------
+
+def duties_of(*titles: str, kind: str = "basic") -> list["Duty"]:
+    from pipeline.records import Duty
+
+    return [Duty(list=kind, seq=i, category="党的建设", title=title, source_line=i, raw=[title])  # type: ignore[arg-type]
+            for i, title in enumerate(titles, start=1)]
+
+
+def kinds(old: list["Duty"], new: list["Duty"]) -> list[tuple[str, str | None, str | None]]:
+    from pipeline.versions import diff_duties
+
+    return [(c.change, c.old.title if c.old else None, c.new.title if c.new else None)
+            for c in diff_duties(old, new).changes]
+
+
+def test_same_titles_with_other_spacing_and_punctuation_are_no_change() -> None:
+    old = duties_of("加强宣传教育，提高意识", "做好防汛工作")
+    new = duties_of("加强宣传教育, 提高意识", "做好防汛工作 ")
+    assert kinds(old, new) == []
+
+
+def test_a_removal_shifts_later_numbers_without_renumbering_them() -> None:
+    old = duties_of("甲项工作", "乙项工作", "丙项工作", "丁项工作")
+    new = duties_of("甲项工作", "丙项工作", "丁项工作")  # 丙 goes from 3 to 2
+    assert kinds(old, new) == [("removed", "乙项工作", None)]
+
+
+def test_a_reordered_duty_is_renumbered() -> None:
+    old = duties_of("甲项工作", "乙项工作", "丙项工作", "丁项工作")
+    new = duties_of("甲项工作", "丙项工作", "丁项工作", "乙项工作")
+    assert kinds(old, new) == [("renumbered", "乙项工作", "乙项工作")]
+
+
+def test_a_sure_rewording_is_matched_and_an_unsure_one_is_not() -> None:
+    from pipeline.versions import diff_duties
+
+    old = duties_of("组织开展农村人居环境整治工作", "负责本镇档案收集整理工作")
+    new = duties_of("组织开展农村人居环境整治提升工作", "负责本镇档案收集整理工作")
+    assert kinds(old, new) == [("reworded", "组织开展农村人居环境整治工作",
+                                "组织开展农村人居环境整治提升工作")]
+    # Two old duties that the new title resembles equally: neither is guessed.
+    old = duties_of("开展春季动物防疫工作", "开展秋季动物防疫工作")
+    new = duties_of("开展动物防疫工作")
+    found = diff_duties(old, new)
+    assert sorted(c.change for c in found.changes) == ["added", "removed", "removed"]
+    [unsure] = found.unsure
+    assert {d.title for d, _ in unsure.candidates} == {"开展春季动物防疫工作", "开展秋季动物防疫工作"}
+
+
+def test_changed_steps_are_steps_changed() -> None:
+    from pipeline.records import Step
+
+    old = duties_of("做好防汛工作")
+    step = Step(party="town", position=1, number=1, text="组织巡查", raw="1.组织巡查")
+    new = [old[0].model_copy(update={"steps": [step]})]
+    assert kinds(old, new) == [("steps_changed", "做好防汛工作", "做好防汛工作")]
+
+
+def test_a_repeated_title_is_matched_in_order() -> None:
+    old = duties_of("开展巡查", "开展巡查", "做好宣传")
+    new = duties_of("开展巡查", "做好宣传")
+    assert kinds(old, new) == [("removed", "开展巡查", None)]
