@@ -164,6 +164,11 @@ def test_a_revised_list_becomes_a_new_version_with_exactly_its_changes(url: str,
     titles = [re.search(r'"title":"([^"]*)"', line).group(1)  # type: ignore[union-attr]
               for line in old.stdout.splitlines()]
     assert len(titles) == 106 and titles[49].startswith("负责本镇农村土地承包经营管理工作")
+    report = tmp_path / "report.html"
+    assert run("report", "--out", str(report), "--db", url).returncode == 0
+    page = report.read_text(encoding="utf-8")
+    assert "删除 removed</td><td>50 负责本镇农村土地承包经营管理工作" in page
+    assert page.count("<td>凉州户镇</td><td>基本履职 basic v2</td>") == 3
 
 
 def test_two_files_with_the_same_list_in_one_build_are_an_error(url: str, tmp_path: Path) -> None:
