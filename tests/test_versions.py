@@ -9,12 +9,16 @@ import os
 import re
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import SAMPLE
 from tests.test_cli import run
+
+if TYPE_CHECKING:
+    from pipeline.records import Duty
 
 LISTS = ["basic", "cooperative", "withdrawn"]
 
