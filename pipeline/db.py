@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -52,11 +52,18 @@ from pipeline.schema import (
 )
 from pipeline.versions import Diff, Unsure, content_sha256, diff_duties, pack, title_key, unpack
 
+# Every id is below 10^15: exact in JavaScript (Datasette's JSON, 2^53), in float64 (pandas
+# reading a CSV column with blanks) and in a spreadsheet's 15 significant digits.
+ID_LIMIT = 10**15
+
 
 def stable_id(*parts: object) -> int:
-    """A 63-bit id from natural-key parts: the same parts give the same id in any run."""
+    """An id from natural-key parts, below ID_LIMIT: the same parts give the same id in any run.
+
+    A collision between two of a million departments has a chance of about 1 in 2,000.
+    """
     digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest) >> 1
+    return int.from_bytes(digest) % ID_LIMIT
 
 
 def open_engine(url: str, existing: bool = False) -> Engine:
@@ -118,19 +125,30 @@ def town_id(doc: NormalizedDocument) -> int:
 
 
 BLOCK_BITS = 20
+BLOCKS = ID_LIMIT >> BLOCK_BITS  # 953,674,316 blocks of 2^20 ids
 LIST_BITS = 18  # each list of a place has its own part of the place's block
 LISTS: tuple[ListKind, ...] = ("basic", "cooperative", "withdrawn")
+BLOCK_LOCK = 0x626C6F636B73  # any constant bigint: "blocks"
 
 
-def row_block(tid: int, kind: ListKind) -> int:
+def place_block(tid: int) -> int:
+    """The block a place's duty and step ids are taken from, as the worker guesses it; the
+    loader keeps it unless another place holds it already (towns.row_block is the registry).
+
+    With 40,000 places a guess meets another place's block about once (hashing into under a
+    billion blocks); that place keeps its block and the newcomer takes the next free one.
+    """
+    return stable_id(tid, "rows") % BLOCKS
+
+
+def row_block(block: int, kind: ListKind) -> int:
     """Where the duty and step ids of a place's list start: they count up from here.
 
     Consecutive ids keep each list's rows together in every index and let the FTS index
     append (random ids made loading twice as slow); a list's ids do not move when another
-    list of the place is reloaded. Two places whose blocks met would make the second load
-    fail on a unique key, loudly, never overwrite the first.
+    list of the place is reloaded.
     """
-    return (stable_id(tid, "rows") >> BLOCK_BITS << BLOCK_BITS) + (LISTS.index(kind) << LIST_BITS)
+    return (block << BLOCK_BITS) + (LISTS.index(kind) << LIST_BITS)
 
 
 Row = dict[str, Any]
@@ -154,6 +172,12 @@ class Rows:
 
     def dicts(self) -> list[Row]:
         return [dict(zip(self.columns, value, strict=True)) for value in self.values]
+
+    def shifted(self, columns: set[str], delta: int) -> "Rows":
+        """The rows with `delta` added to the named columns (moving rows to another block)."""
+        at = [i for i, name in enumerate(self.columns) if name in columns]
+        return Rows(self.columns, [tuple(v + delta if i in at and v is not None else v
+                                         for i, v in enumerate(value)) for value in self.values])
 
 
 @dataclass(frozen=True)
@@ -194,6 +218,7 @@ class Prepared:
     published: date | None  # as the document states it
     town_id: int
     town: str
+    block: int  # place_block(town_id): where its rows' ids were counted from
     document_id: int
     rows_read: int
     duties: int  # how many
@@ -219,22 +244,23 @@ def prepare(doc: NormalizedDocument) -> Prepared:
     did = stable_id(tid, doc.sha256)
     kinds = [*doc.lists, *(k for k in LISTS if k not in doc.lists and
                            any(d.list == k for d in doc.duties))]
-    lists = {kind: prepare_list(tid, did, kind, [d for d in doc.duties if d.list == kind],
+    block = place_block(tid)
+    lists = {kind: prepare_list(tid, did, block, kind, [d for d in doc.duties if d.list == kind],
                                 department_ids) for kind in kinds}
     return Prepared(doc.path, doc.sha256, doc.format, doc.encoding, doc.parser_version,
-                    doc.published, tid, doc.town.name, did, doc.rows_read, len(doc.duties),
+                    doc.published, tid, doc.town.name, block, did, doc.rows_read, len(doc.duties),
                     doc.quarantined, doc.findings,
                     {name: Rows.of(metadata.tables[name], rows) for name, rows in tables.items()},
                     lists)
 
 
-def prepare_list(tid: int, did: int, kind: ListKind, list_duties: list[Duty],
+def prepare_list(tid: int, did: int, block: int, kind: ListKind, list_duties: list[Duty],
                  department_ids: dict[str, int]) -> PreparedList:
     rows: dict[str, list[Row]] = {"duties": [], "steps": [], "duty_departments": []}
     search: list[tuple[int, str, str]] = []
-    block = row_block(tid, kind)
-    step_id = block
-    for duty_id, duty in enumerate(list_duties, start=block + 1):
+    start = row_block(block, kind)
+    step_id = start
+    for duty_id, duty in enumerate(list_duties, start=start + 1):
         rows["duties"].append({
             "id": duty_id, "document_id": did, "town_id": tid, "list": duty.list,
             "seq": duty.seq, "category": duty.category, "title": duty.title,
@@ -402,6 +428,7 @@ def load_document(conn: Connection, prepared: Prepared, run_id: int, published: 
         check_shrink(prepared, current)
     previous = place_departments(conn, tid, list(prepared.lists))
     insert_missing(conn, towns, prepared.tables["towns"])
+    prepared = in_block(prepared, claim_block(conn, prepared))
     save_document(conn, prepared, run_id)
     share_departments(conn, prepared.tables["departments"])
     insert_missing(conn, departments, prepared.tables["departments"])
@@ -427,6 +454,34 @@ def load_document(conn: Connection, prepared: Prepared, run_id: int, published: 
         ~exists().where(list_versions.c.document_id == documents.c.id),
         ~exists().where(duties.c.document_id == documents.c.id)))
     return loads, warnings
+
+
+def claim_block(conn: Connection, prepared: Prepared) -> int:
+    """The place's block of row ids: the one it holds, else the worker's guess if free, else
+    the next free one (under a lock on PostgreSQL, so two new places cannot take one block)."""
+    held = conn.execute(select(towns.c.row_block).where(towns.c.id == prepared.town_id)).scalar()
+    if held is not None:
+        return int(held)
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BLOCK_LOCK})
+    block = prepared.block
+    while conn.execute(select(exists().where(towns.c.row_block == block))).scalar():
+        block = (block + 1) % BLOCKS
+    conn.execute(update(towns).where(towns.c.id == prepared.town_id).values(row_block=block))
+    return block
+
+
+def in_block(prepared: Prepared, block: int) -> Prepared:
+    """The document's rows with their ids moved into `block` (rarely other than the guess)."""
+    if block == prepared.block:
+        return prepared
+    delta = (block - prepared.block) << BLOCK_BITS
+    lists = {kind: replace(part, duties=part.duties.shifted({"id"}, delta),
+                           steps=part.steps.shifted({"id", "duty_id"}, delta),
+                           duty_departments=part.duty_departments.shifted({"duty_id"}, delta),
+                           search=[(i + delta, title, text) for i, title, text in part.search])
+             for kind, part in prepared.lists.items()}
+    return replace(prepared, block=block, lists=lists)
 
 
 def save_document(conn: Connection, prepared: Prepared, run_id: int) -> None:

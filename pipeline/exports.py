@@ -17,10 +17,17 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "parquet", "xlsx")
 
 
+# Spreadsheets hold 15 significant digits: a longer integer is written as text to stay exact.
+EXACT_IN_SPREADSHEETS = 10**15
+
+
 def neutralize(value: Any) -> Any:
-    """neutralize("=1+1") -> "'=1+1"; numbers and other text pass unchanged."""
+    """neutralize("=1+1") -> "'=1+1"; neutralize(2**60) -> "1152921504606846976"; other
+    numbers and text pass unchanged."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= EXACT_IN_SPREADSHEETS:
+        return str(value)
     return value
 
 
@@ -39,23 +46,30 @@ def relations(engine: Engine) -> list[str]:
             if name in existing]
 
 
-def selected(name: str) -> str:
-    """The columns exported: all but binary ones (a version's compressed duties, which
-    `pipeline history --version` prints)."""
+def selected(engine: Engine, name: str) -> str:
+    """The SELECT of one export: every column but binary ones (a version's compressed duties,
+    which `pipeline history --version` prints), ordered by the table's key — every column,
+    for a view — so that two exports of the same data are identical from either database."""
     from sqlalchemy import LargeBinary
 
     from pipeline.schema import metadata
 
     table = metadata.tables.get(name)
     if table is None:
-        return "*"
-    return ", ".join(f'"{c.name}"' for c in table.columns if not isinstance(c.type, LargeBinary))
+        columns = [c["name"] for c in inspect(engine).get_columns(name)]
+        order = columns
+    else:
+        columns = [c.name for c in table.columns if not isinstance(c.type, LargeBinary)]
+        order = [c.name for c in table.primary_key.columns] or columns
+    listed = ", ".join(f'"{c}"' for c in columns)
+    keys = ", ".join(f'"{c}" NULLS FIRST' for c in order)  # SQLite's default, not PostgreSQL's
+    return f'SELECT {listed} FROM "{name}" ORDER BY {keys}'
 
 
 def read_relation(engine: Engine, name: str) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
     with engine.connect() as conn:
         # names from relations() and the schema only
-        result = conn.execute(text(f'SELECT {selected(name)} FROM "{name}"'))
+        result = conn.execute(text(selected(engine, name)))
         columns = list(result.keys())
         rows = [tuple(plain(v) for v in row) for row in result]
     return columns, iter(rows)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 
 from pipeline.db import open_engine
-from pipeline.exports import relations
+from pipeline.exports import relations, selected
 
 if TYPE_CHECKING:
     import pandas
@@ -31,17 +31,21 @@ class Database:
         return relations(self.engine)
 
     def frame(self, name: str) -> "pandas.DataFrame":
-        """A table or view as a DataFrame: db.frame("department_workload")."""
+        """A table or view as a DataFrame, as the exports hold it: db.frame("department_workload")."""
         if name not in self.tables():
             raise KeyError(f"no table or view {name!r}; choose from {', '.join(self.tables())}")
-        return self.query(f'SELECT * FROM "{name}"')
+        return self.query(selected(self.engine, name))
 
     def query(self, sql: str, **params: Any) -> "pandas.DataFrame":
-        """Any SELECT, with :name parameters, as a DataFrame."""
+        """Any SELECT, with :name parameters, as a DataFrame.
+
+        Nullable dtypes: an integer column with NULLs (steps.department_id) is Int64, built
+        from the driver's integers, never float64 (which would round ids above 2^53).
+        """
         import pandas
 
         with self.engine.connect() as conn:
-            return pandas.read_sql(text(sql), conn, params=params)
+            return pandas.read_sql(text(sql), conn, params=params, dtype_backend="numpy_nullable")
 
     def search(self, query: str, lists: tuple[str, ...] = ()) -> "pandas.DataFrame":
         import pandas

@@ -51,6 +51,8 @@ towns = Table(
     Column("county", Text, comment="县/区/旗/县级市, e.g. 玛纳斯县"),
     Column("prefecture", Text, comment="州/市/地区/盟, e.g. 昌吉州"),
     Column("province", Text, comment="NULL when the title omits it"),
+    Column("row_block", BigInteger, unique=True,
+           comment="the block of ids its duties and steps are numbered in"),
 )
 
 documents = Table(

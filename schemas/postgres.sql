@@ -32,7 +32,9 @@ CREATE TABLE towns (
 	county TEXT, 
 	prefecture TEXT, 
 	province TEXT, 
-	PRIMARY KEY (id)
+	row_block BIGINT, 
+	PRIMARY KEY (id), 
+	UNIQUE (row_block)
 );
 
 CREATE TABLE department_aliases (
