@@ -26,6 +26,7 @@ TABLES: dict[str, tuple[str, dict[str, str], list[str], str | None]] = {
     "towns": ("乡镇街道 · Places (乡镇/街道) named in list titles", {
         "name": "名称 · name (凉州户镇)", "kind": "类型 · kind (镇/乡/街道/苏木)",
         "prefecture": "州/市 · prefecture", "province": "省/自治区 · province (NULL when the title omits it)",
+        "row_block": "编号段 · the block of ids its duties and steps are numbered in",
     }, ["kind", "county"], "name"),
     "documents": ("源文件 · Loaded source documents, one per file content still providing a list", {
         "sha256": "文件摘要 · SHA-256 of the file", "format": "格式 · tsv/html/xlsx/docx",
@@ -120,6 +121,43 @@ TABLES: dict[str, tuple[str, dict[str, str], list[str], str | None]] = {
 }
 
 
+# The README's questions, as canned queries an analyst clicks in Datasette and changes the
+# parameters of; tests/test_contracts.py checks they are the README's SQL.
+QUESTIONS: dict[str, tuple[str, str]] = {
+    "duties_per_category": ("各类别事项数 · How many duties does each list hold, per category?", """
+SELECT list, category, sum(duties) AS duties
+FROM category_summary GROUP BY list, category ORDER BY list, duties DESC, category"""),
+    "busiest_departments": ("部门工作量 · Which county departments hand the town the most work?", """
+SELECT department, cooperative_duties, town_steps, withdrawn_duties
+FROM department_workload WHERE cooperative_duties > 0
+ORDER BY cooperative_duties DESC, town_steps DESC, department"""),
+    "town_carries_more": ("乡镇步骤多于部门 · Where does the town carry more steps than the "
+                          "departments it cooperates with?", """
+SELECT seq, title, departments, upper_steps, town_steps
+FROM duty_overview
+WHERE list = 'cooperative' AND town_steps > upper_steps
+ORDER BY town_steps - upper_steps DESC, seq"""),
+    "town_steps_for_department": ("为某部门的乡镇步骤 · Which steps does the town take for one "
+                                  "department (its short name, e.g. 县公安局)?", """
+SELECT d.seq, d.title, s.position, s.text
+FROM duty_departments l
+JOIN departments p ON p.id = l.department_id
+JOIN duties d ON d.id = l.duty_id
+JOIN steps s ON s.duty_id = d.id AND s.party = 'town'
+WHERE l.role = 'counterpart' AND p.short_name = :department
+ORDER BY d.seq, s.position"""),
+    "current_findings": ("当前问题 · What is wrong with the data as it stands, and where?", """
+SELECT path, line, severity, code, message FROM current_findings
+ORDER BY severity, path, line, code, message"""),
+    "duties_mentioning": ("含某词的事项 · Which duties name a term (any length) in their title "
+                          "or steps?", """
+SELECT t.name AS town, d.list, d.seq, d.title FROM duties d JOIN towns t ON t.id = d.town_id
+WHERE d.title LIKE '%' || :term || '%'
+   OR EXISTS (SELECT 1 FROM steps s WHERE s.duty_id = d.id AND s.text LIKE '%' || :term || '%')
+ORDER BY t.name, d.list, d.seq"""),
+}
+
+
 def describe(table: str, column: str) -> str | None:
     return TABLES[table][1].get(column) or COMMON.get(column)
 
@@ -143,5 +181,7 @@ def datasette_metadata(columns: dict[str, list[str]]) -> dict[str, Any]:
         "description": "乡镇（街道）基本履职、配合履职、上级部门收回事项清单，经 dutylists 清洗入库。"
                        " Search duties with the box above a table (trigram full-text search).",
         "source": "dutylists",
-        "databases": {"duties": {"tables": tables}},
+        "databases": {"duties": {"tables": tables, "queries": {
+            name: {"title": title, "sql": sql.strip()} for name, (title, sql) in QUESTIONS.items()
+        }}},
     }

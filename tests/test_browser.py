@@ -111,3 +111,11 @@ def test_report_renders(database: Path, tmp_path: Path) -> None:
     assert "各类别事项数 · Duties per category and list" in page
     assert page.count("<rect") > 40  # the bars were drawn
     assert "玛纳斯县农业农村局" in page
+
+
+def test_a_canned_question_with_its_parameter(datasette: str, tmp_path: Path) -> None:
+    url = f"{datasette}/duties/town_steps_for_department?department={quote('县公安局')}"
+    page = chromium(url, tmp_path / "p", ARTIFACTS / "datasette-canned.png")
+    assert "为某部门的乡镇步骤" in page  # the query's title from the metadata
+    assert 'name="department"' in page  # its parameter, as a form field to change
+    assert "流浪乞讨人员" in page  # cooperative 15, counterpart 县公安局, as the README question 4

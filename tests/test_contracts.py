@@ -26,3 +26,16 @@ def test_every_table_view_and_column_is_described() -> None:
     assert relations == set(TABLES)
     undescribed = [(name, c) for name in relations for c in columns[name] if not describe(name, c)]
     assert undescribed == []
+
+
+def test_the_canned_queries_are_the_readme_questions() -> None:
+    import re
+
+    from pipeline.catalog import QUESTIONS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [" ".join(b.split()).rstrip(";")
+              for b in re.findall(r"```sql\n(.*?)```", readme, re.S)]
+    canned = [" ".join(sql.split()).replace(":department", "'县公安局'")
+              for name, (_, sql) in QUESTIONS.items() if name != "duties_mentioning"]
+    assert blocks[:len(canned)] == canned
