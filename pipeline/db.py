@@ -448,6 +448,9 @@ def load_document(conn: Connection, prepared: Prepared, run_id: int, published: 
         changes, unsure = record_changes(conn, run_id, tid, version_id, before, part)
         warnings += [unsure_finding(prepared.path, kind, item) for item in unsure]
         loads.append(ListLoad(kind, number, True, changes))
+    if not loads:
+        raise Refused("holds no list with a duty in it, so nothing was loaded (the errors "
+                      "above say why)")
     delete_orphan_departments(conn, previous)
     conn.execute(delete(documents).where(  # a file whose every list moved on to another file
         documents.c.town_id == tid,

@@ -127,6 +127,11 @@ def test_a_page_whose_table_did_not_download_is_an_error(tmp_path: Path) -> None
     result = run("build", str(page), "--db", f"sqlite:///{tmp_path / 'd.db'}")
     assert result.returncode == 1
     assert "has no table under it" in result.stderr
+    assert "holds no list with a duty in it, so nothing was loaded" in result.stderr
+    # What is wrong now says so, though no document of it is in the database.
+    conn = sqlite3.connect(tmp_path / "d.db")
+    assert {code for (code,) in conn.execute("SELECT code FROM current_findings")} == {
+        "empty-list", "refused"}
 
 
 def test_a_revised_list_becomes_a_new_version_with_exactly_its_changes(url: str,
