@@ -111,6 +111,10 @@ TABLES: dict[str, tuple[str, dict[str, str], list[str], str | None]] = {
     "category_summary": ("类别汇总 · Duties per category and list, per place", {
         "duties": "事项数 · duties",
     }, ["list", "town"], None),
+    "duty_text": ("事项全文 · Each duty's title and steps, a line each: what the search box reads "
+                  "(SQLite only)", {
+        "rowid": "事项编号 · duty id", "duty_text": "全文 · title and steps",
+    }, [], None),
     "current_findings": ("当前问题 · Findings of the data as it is now: the last load of every "
                          "file that provides a current list, and every file whose latest build "
                          "failed", {
@@ -175,11 +179,13 @@ def datasette_metadata(columns: dict[str, list[str]]) -> dict[str, Any]:
         if label:
             entry["label_column"] = label
         tables[name] = entry
-    tables["duties"] |= {"fts_table": "duty_search", "fts_pk": "id"}
+    # Searched through the view and plugin of datasette_plugin.py, as `pipeline search` does.
+    tables["duties"] |= {"fts_table": "duty_text", "fts_pk": "id", "searchmode": "raw"}
     return {
         "title": "履行职责事项清单 · Township duty lists",
         "description": "乡镇（街道）基本履职、配合履职、上级部门收回事项清单，经 dutylists 清洗入库。"
-                       " Search duties with the box above a table (trigram full-text search).",
+                       " Search duties with the box above the table: every term (any length, "
+                       "\"a phrase\" in quotes) must occur in the title or a step.",
         "source": "dutylists",
         "databases": {"duties": {"tables": tables, "queries": {
             name: {"title": title, "sql": sql.strip()} for name, (title, sql) in QUESTIONS.items()

@@ -274,29 +274,37 @@ def departments(url: str, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("query")
-@click.option("--list", "lists", multiple=True,
-              type=click.Choice(["basic", "cooperative", "withdrawn"]),
-              help="Only this list (repeatable).")
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(1))
+@click.option("--list", "lists", multiple=True, type=list_choice, help="Only this list (repeatable).")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1),
+              help="Show at most this many duties.")
+@click.option("--all", "show_all", is_flag=True, help="Show every duty that matches.")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per duty.")
-def search(query: str, lists: tuple[str, ...], limit: int, url: str, as_json: bool) -> None:
-    """Find duties whose title or steps contain every term of QUERY (Chinese substrings)."""
+def search(query: str, lists: tuple[str, ...], limit: int, show_all: bool, url: str,
+           as_json: bool) -> None:
+    """Find duties whose title or steps contain every term of QUERY (Chinese substrings of any
+    length; "a phrase" in double quotes is one term)."""
     import json
     from dataclasses import asdict
 
-    from pipeline.search import search_duties
+    from pipeline.search import count_duties, search_duties, split_query
 
+    if not split_query(query):
+        raise click.UsageError("the query is empty: give a term to search for, e.g. 秸秆")
     with reading(url) as engine:
-        hits = search_duties(engine, query, lists, limit)
+        hits = search_duties(engine, query, lists, None if show_all else limit)
+        total = len(hits) if show_all or len(hits) < limit else count_duties(engine, query, lists)
     for hit in hits:
         if as_json:
             click.echo(json.dumps(asdict(hit), ensure_ascii=False))
         else:
             click.echo(f"{hit.town} {hit.list} {hit.seq}  {hit.title}\n    {hit.where}: "
                        f"{hit.highlight}")
-    if not as_json:
-        click.echo(f"{len(hits)} {'duty' if len(hits) == 1 else 'duties'}", err=True)
+    matching = "duty matches" if total == 1 else "duties match"
+    if total > len(hits):
+        click.echo(f"{len(hits)} of {total} {matching}; --limit N or --all shows more", err=True)
+    else:
+        click.echo(f"{total} {matching}", err=True)
 
 
 @cli.command()

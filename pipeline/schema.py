@@ -276,6 +276,7 @@ def extra_ddl(dialect: str) -> list[str]:
         searching = [TRIGRAM_EXTENSION, *TRIGRAM_INDEXES.values()]
     else:
         searching = [search.FTS_DDL, search.FTS_MERGE] if search.sqlite_capabilities().trigram else []
+        searching += search.TEXT_VIEW_DDL
     return searching + views.view_ddl(dialect)
 
 

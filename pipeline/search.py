@@ -24,6 +24,16 @@ FTS_DDL = f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(title, ste
 # Merge index segments 16 at a time, not 4: loads spend a quarter less on the index (each
 # document's transaction writes one segment) and searches stay under a millisecond.
 FTS_MERGE = f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rank) VALUES ('automerge', 16)"
+# Datasette's table search (?_search=) runs `duty_text MATCH :query` on this view, and the
+# plugin (datasette_plugin.py) makes MATCH the function `matches`: the same terms and hits as
+# `pipeline search`, for terms of any length. It reads every duty: a second per ~100,000.
+TEXT_VIEW = "duty_text"
+TEXT_VIEW_DDL = [
+    f"DROP VIEW IF EXISTS {TEXT_VIEW}",
+    f"CREATE VIEW {TEXT_VIEW} AS SELECT d.id AS rowid, d.title || coalesce(char(10) || "
+    "(SELECT group_concat(s.text, char(10)) FROM steps s WHERE s.duty_id = d.id), '') "
+    f"AS {TEXT_VIEW} FROM duties d",
+]
 MIN_TRIGRAM = 3
 HIGHLIGHT = ("【", "】")
 
@@ -94,36 +104,82 @@ def escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def split_query(query: str) -> list[str]:
+    """A query's terms: whitespace separates them and double quotes group a phrase; a quote
+    left open is a character like any other.
+
+    split_query('宣传 "秸秆禁烧"') -> ["宣传", "秸秆禁烧"]; split_query('"') -> ['"']
+    """
+    if query.count('"') % 2:
+        return query.split()
+    terms: list[str] = []
+    for index, part in enumerate(query.split('"')):
+        if index % 2:
+            terms += [part.strip()] if part.strip() else []
+        else:
+            terms += part.split()
+    return terms
+
+
+def conditions(conn: Connection, terms: list[str], lists: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """The WHERE clause over duties d that every term must satisfy, and its parameters."""
+    like = "ILIKE" if conn.dialect.name == "postgresql" else "LIKE"
+    fts = uses_fts(conn)
+    clauses, params = [], {}
+    for i, term in enumerate(terms):
+        if fts and len(term) >= MIN_TRIGRAM:
+            params[f"m{i}"] = '"' + term.replace('"', '""') + '"'
+            clauses.append(f"d.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m{i})")
+        else:
+            params[f"p{i}"] = f"%{escape_like(term)}%"
+            clauses.append(f"(d.title {like} :p{i} ESCAPE '\\' OR EXISTS (SELECT 1 FROM steps s "
+                           f"WHERE s.duty_id = d.id AND s.text {like} :p{i} ESCAPE '\\'))")
+    if lists:
+        params.update({f"l{i}": name for i, name in enumerate(lists)})
+        clauses.append(f"d.list IN ({', '.join(f':l{i}' for i in range(len(lists)))})")
+    return " AND ".join(clauses), params
+
+
 def search_duties(engine: Engine, query: str, lists: tuple[str, ...] = (),
-                  limit: int = 100) -> list[Hit]:
-    """Duties whose title or steps contain every whitespace-separated term of `query`."""
-    terms = query.split()
+                  limit: int | None = 100) -> list[Hit]:
+    """Duties whose title or steps contain every term of `query` (split_query), at most
+    `limit` of them (None: all), in place, list and 序号 order."""
+    terms = split_query(query)
     if not terms:
         return []
-    like = "ILIKE" if engine.dialect.name == "postgresql" else "LIKE"
-    conditions, params = [], {}
     with engine.connect() as conn:
-        fts = uses_fts(conn)
-        for i, term in enumerate(terms):
-            if fts and len(term) >= MIN_TRIGRAM:
-                params[f"m{i}"] = '"' + term.replace('"', '""') + '"'
-                conditions.append(f"d.id IN (SELECT rowid FROM {FTS_TABLE} "
-                                  f"WHERE {FTS_TABLE} MATCH :m{i})")
-            else:
-                params[f"p{i}"] = f"%{escape_like(term)}%"
-                conditions.append(f"(d.title {like} :p{i} ESCAPE '\\' OR EXISTS (SELECT 1 FROM "
-                                  f"steps s WHERE s.duty_id = d.id AND s.text {like} :p{i} "
-                                  "ESCAPE '\\'))")
-        if lists:
-            names = [f":l{i}" for i in range(len(lists))]
-            params.update({f"l{i}": name for i, name in enumerate(lists)})
-            conditions.append(f"d.list IN ({', '.join(names)})")
+        where, params = conditions(conn, terms, lists)
         rows = conn.execute(text(
             "SELECT d.id, t.name, d.list, d.seq, d.category, d.title FROM duties d "
-            f"JOIN towns t ON t.id = d.town_id WHERE {' AND '.join(conditions)} "
-            "ORDER BY t.name, d.list, d.seq, d.id LIMIT :limit"), {**params, "limit": limit}).all()
+            f"JOIN towns t ON t.id = d.town_id WHERE {where} "
+            "ORDER BY t.name, d.list, d.seq, d.id LIMIT :limit"),
+            {**params, "limit": -1 if limit is None else limit}).all()
         step_texts = steps_of(conn, [row[0] for row in rows])
     return [hit(row, step_texts.get(row[0], []), terms) for row in rows]
+
+
+def count_duties(engine: Engine, query: str, lists: tuple[str, ...] = ()) -> int:
+    """How many duties search_duties finds in all, however many it shows."""
+    terms = split_query(query)
+    if not terms:
+        return 0
+    with engine.connect() as conn:
+        where, params = conditions(conn, terms, lists)
+        return int(conn.execute(text(f"SELECT count(*) FROM duties d WHERE {where}"),
+                                params).scalar_one())
+
+
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def matches(query: str, text: str) -> bool:
+    """The search as one function over a duty's text (its title and steps, a line each), for
+    Datasette's table search: matches("宣传 秸秆", "…秸秆禁烧…\n…宣传…") -> True.
+
+    The same terms as search_duties, and its matching: a substring, ASCII letters in any case.
+    """
+    folded = text.translate(ASCII_LOWER)
+    return all(term.translate(ASCII_LOWER) in folded for term in split_query(query))
 
 
 def steps_of(conn: Connection, duty_ids: list[int]) -> dict[int, list[tuple[str, int, str]]]:

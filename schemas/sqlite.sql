@@ -190,6 +190,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS duty_search USING fts5(title, steps, tokenize
 
 INSERT INTO duty_search (duty_search, rank) VALUES ('automerge', 16);
 
+DROP VIEW IF EXISTS duty_text;
+
+CREATE VIEW duty_text AS SELECT d.id AS rowid, d.title || coalesce(char(10) || (SELECT group_concat(s.text, char(10)) FROM steps s WHERE s.duty_id = d.id), '') AS duty_text FROM duties d;
+
 DROP VIEW IF EXISTS duty_overview;
 
 CREATE VIEW duty_overview AS

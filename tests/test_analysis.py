@@ -12,7 +12,7 @@ from pipeline.builds import load_outcomes
 from pipeline.documents import normalize_document
 from pipeline.exports import export, neutralize
 from pipeline.reports import render_report
-from pipeline.search import highlight, search_duties, sqlite_capabilities
+from pipeline.search import highlight, search_duties, split_query, sqlite_capabilities
 from pipeline.sources import parse_source
 from tests.conftest import SAMPLE
 
@@ -88,6 +88,39 @@ def test_search_long_and_short_terms(built: str) -> None:
     assert hits(built, "秸秆", "basic") == []
     assert hits(built, "宣传 秸秆") == [("cooperative", 37), ("cooperative", 64)]
     assert hits(built, "不存在的词") == []
+
+
+@pytest.mark.parametrize(("query", "terms"), [
+    ("宣传 秸秆", ["宣传", "秸秆"]),
+    ('"秸秆禁烧"', ["秸秆禁烧"]),
+    ('宣传 "综合 利用" 秸秆', ["宣传", "综合 利用", "秸秆"]),
+    ('"', ['"']),  # an open quote is a character
+    ('a"b c', ['a"b', 'c']),  # the same, inside a word
+    ('a"b"c', ['a', 'b', 'c']),
+    ('""', []),
+    ("   ", []),
+])
+def test_split_query(query: str, terms: list[str]) -> None:
+    assert split_query(query) == terms
+
+
+def test_quotes_group_a_phrase(built: str) -> None:
+    assert hits(built, '"秸秆禁烧"') == [("cooperative", 64)]
+    assert hits(built, '"禁烧 秸秆"') == []  # one term, which no text holds
+
+
+def test_search_says_how_many_match_and_how_to_see_them(built: str) -> None:
+    from tests.test_cli import run
+
+    shown = run("search", "工作", "--limit", "5", "--db", built)
+    everything = run("search", "工作", "--all", "--db", built)
+    total = len(everything.stdout.splitlines()) // 2
+    assert total > 100  # more than the default --limit
+    assert f"5 of {total} duties match; --limit N or --all shows more" in shown.stderr
+    assert len(shown.stdout.splitlines()) == 10
+    assert f"{total} duties match" in everything.stderr
+    empty = run("search", " ", "--db", built)
+    assert empty.returncode == 2 and "the query is empty" in empty.stderr
 
 
 def test_search_treats_like_wildcards_as_text(built: str) -> None:
