@@ -562,12 +562,13 @@ def record_changes(conn: Connection, run_id: int, tid: int, version_id: int,
         rows = [change_row(c.change, (c.old.seq, c.old.title) if c.old else None,
                            (c.new.seq, c.new.title) if c.new else None, c.score, c.detail)
                 for c in found.changes]
-    rows = pair_moves(conn, run_id, tid, part.kind, rows)
+    if before is not None:  # a list's first version has no duty that moved in or out
+        rows = pair_moves(conn, run_id, tid, part.kind, rows)
     for row in rows:
         row.update(run_id=run_id, version_id=version_id, town_id=tid, list=part.kind,
                    previous_version_id=before.id if before else None)
     if rows:
-        conn.execute(duty_changes.insert(), rows)
+        insert_all(conn, duty_changes, Rows.of(duty_changes, rows))
     return len(rows), found.unsure
 
 
@@ -585,7 +586,8 @@ def pair_moves(conn: Connection, run_id: int, tid: int, kind: str, rows: list[Ro
                                  duty_changes.c.old_seq, duty_changes.c.old_title,
                                  duty_changes.c.new_title).where(
         duty_changes.c.run_id == run_id, duty_changes.c.town_id == tid,
-        duty_changes.c.list != kind, duty_changes.c.change.in_(("added", "removed")))).all()
+        duty_changes.c.list != kind, duty_changes.c.previous_version_id.is_not(None),
+        duty_changes.c.change.in_(("added", "removed")))).all()
     removed = {title_key(o.old_title): o for o in others if o.change == "removed"}
     added = {title_key(o.new_title): o for o in others if o.change == "added"}
     kept: list[Row] = []
