@@ -382,7 +382,9 @@ def time_large(size: int, scorers: dict[str, Scorer]) -> dict[str, float]:
 # The report -----------------------------------------------------------------------------------
 
 def report(revisions_per_list: int = 40, seed: int = 13, large: int = 2000,
-           full: bool = True, scorers: dict[str, Scorer] | None = None) -> str:
+           grids: bool = True, scorers: dict[str, Scorer] | None = None,
+           best: bool = True) -> str:
+    """The table; `best` adds each scorer's best rule of the grid, `grids` the whole grids."""
     corpus = revisions(revisions_per_list, seed)
     reworded = sum(len(r.reworded) for r in corpus)
     added = sum(t is None for r in corpus for t in r.truth)
@@ -404,10 +406,10 @@ def report(revisions_per_list: int = 40, seed: int = 13, large: int = 2000,
     lines.append(row("**pipeline.versions** (diff_duties: TF-IDF cosine)",
                      (int(SIMILAR), int(MARGIN)), current))
     lines.append(row("rapidfuzz ratio, the rule before", (60, 10), table["rapidfuzz ratio"][60, 10]))
-    for name, grid in table.items():
+    for name, grid in table.items() if best else ():
         rule, result = best_rule(grid)
         lines.append(row(f"{name}, best of grid", rule, result))
-    if full:
+    if grids:
         for name, grid in table.items():
             lines += ["", f"{name}: precision / recall by SIMILAR (rows) and MARGIN (columns)", "",
                       "| SIMILAR | " + " | ".join(f"M={m}" for m in MARGIN_GRID) + " |",
@@ -429,12 +431,12 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=2000, help="titles for the timing; 0 skips")
     parser.add_argument("--short", action="store_true", help="no per-threshold grids")
     args = parser.parse_args()
-    print(report(args.revisions, args.seed, args.large, full=not args.short))
+    print(report(args.revisions, args.seed, args.large, grids=not args.short))
 
 
 def bench_summary() -> str:
-    """The short version `make bench` prints: the two rules that matter, a few seconds."""
-    return report(10, large=500, full=False,
+    """The short version `make bench` prints: the rule now and the rule before, a few seconds."""
+    return report(10, large=500, grids=False, best=False,
                   scorers={name: SCORERS[name] for name in ("rapidfuzz ratio", "TF-IDF 2–3-gram cosine")})
 
 
