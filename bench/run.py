@@ -2,7 +2,8 @@
 
     python bench/run.py [--towns 100] [--large 1000] [--postgres URL]
 
-Prints a table of wall time, MB/s and peak RSS, then the target ratios. Every figure comes
+Prints a table of wall time, MB/s and peak RSS, then the target ratios, the stage costs and
+the precision and recall of matching reworded duties (bench/changes.py). Every figure comes
 from this one run on this machine; nothing is compared across runs.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
+from bench.changes import bench_summary  # noqa: E402
 from bench.corpus import write_corpus  # noqa: E402
 from bench.stages import stage_costs  # noqa: E402
 
@@ -109,6 +111,9 @@ def main() -> None:
               f"the whole floor is {floor / len(files) * 1000:.1f} ms/town):")
         for name, ms in stage_costs(files[:20]).items():
             print(f"{name:<58} {ms:8.1f} ms/town")
+        print("\nMatching reworded duties to the previous version (bench/changes.py for the "
+              "full grids):\n")
+        print(bench_summary())
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

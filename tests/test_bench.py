@@ -37,3 +37,31 @@ def test_bench_runs_end_to_end() -> None:
     assert result.returncode == 0, result.stderr
     assert "baseline ÷ ours" in result.stdout and "ours -j 2" in result.stdout
     assert "FTS5 trigram index alone" in result.stdout
+    assert "reworded duties" in result.stdout
+
+
+def test_reworded_duties_are_matched_without_a_wrong_pair() -> None:
+    """bench/changes.py on a small instance (5 revisions of each list, seed 1; the thresholds
+    were chosen on seed 13): no wrong pair, and recall measured 0.966 here, 0.973 on the
+    bench's 120 revisions."""
+    from bench.changes import candidates, exact_pairs, judge, pipeline_result, revisions, tfidf_cosine
+    from pipeline.versions import MARGIN, SIMILAR, title_key
+
+    corpus = revisions(5, seed=1)
+    for revision in corpus:
+        for j, i in enumerate(revision.truth):
+            if i is None:  # an added duty is in no form in the old list
+                assert title_key(revision.new[j]) not in {title_key(t) for t in revision.old}
+            else:
+                assert (title_key(revision.new[j]) != title_key(revision.old[i])) == (
+                    j in revision.reworded)
+    result = pipeline_result(corpus)
+    assert result.reworded > 150
+    assert result.precision == 1.0
+    assert result.recall > 0.95
+    # The bench's copy of the rule, which its grids use, decides as the pipeline does.
+    exact = [exact_pairs(r) for r in corpus]
+    copy = judge([candidates(r, tfidf_cosine, p) for r, p in zip(corpus, exact, strict=True)],
+                 exact, SIMILAR, MARGIN)
+    assert (copy.pairs, copy.correct, copy.found, copy.unsure) == (
+        result.pairs, result.correct, result.found, result.unsure)
