@@ -212,14 +212,21 @@ def table_grid(name: str, page: "Page", table: "Table", reading: Reading) -> Ite
     texts: dict[Box, Cell] = {}
 
     def text_of(boxes: list[Box]) -> Cell:
+        if not boxes:
+            return Cell("")
         union = (min(b[0] for b in boxes), min(b[1] for b in boxes),
                  max(b[2] for b in boxes), max(b[3] for b in boxes))
         if union not in texts:
             texts[union] = cell_text([c for c in chars if inside(c, union)], union)
         return texts[union]
 
-    for top in ys:
-        covering = [covering_box(cells, x, top) for x in xs]
+    edges_x = [*xs, table.bbox[2]]
+    edges_y = [*ys, table.bbox[3]]
+    for i, top in enumerate(ys):
+        # A merged cell cut by a page break has no closing rule, so no cell: its part in
+        # this row is the open region between the grid lines.
+        covering = [covering_box(cells, x, top) or (x, top, edges_x[j + 1], edges_y[i + 1])
+                    for j, x in enumerate(xs)]
         row = [box for box in covering if box is not None]
         if not row:
             continue
