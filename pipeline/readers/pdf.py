@@ -225,24 +225,20 @@ def table_grid(name: str, page: "Page", table: "Table", reading: Reading) -> Ite
     for i, top in enumerate(ys):
         # A merged cell cut by a page break has no closing rule, so no cell: its part in
         # this row is the open region between the grid lines.
-        covering = [covering_box(cells, x, top) or (x, top, edges_x[j + 1], edges_y[i + 1])
-                    for j, x in enumerate(xs)]
-        row = [box for box in covering if box is not None]
-        if not row:
-            continue
-        header_row = starts_header(row[0], chars)
+        covering: list[Box] = [
+            covering_box(cells, x, top) or (x, top, float(edges_x[j + 1]), float(edges_y[i + 1]))
+            for j, x in enumerate(xs)]
+        header_row = starts_header(covering[0], chars)
         groups = column_groups(xs, covering) if header_row else matching_groups(xs, reading)
         if header_row:
-            reading.columns = [(covering[g[0]][0], covering[g[-1]][2])  # type: ignore[index]
-                               for g in groups]
-        yield [text_of(unique([covering[j] for j in group if covering[j] is not None]))
-               for group in groups]
+            reading.columns = [(covering[g[0]][0], covering[g[-1]][2]) for g in groups]
+        yield [text_of(unique([covering[j] for j in group])) for group in groups]
 
 
-def unique(boxes: list[Box | None]) -> list[Box]:
+def unique(boxes: list[Box]) -> list[Box]:
     seen: list[Box] = []
     for box in boxes:
-        if box is not None and box not in seen:
+        if box not in seen:
             seen.append(box)
     return seen
 
@@ -261,11 +257,11 @@ def starts_header(first: Box, chars: list[dict[str, Any]]) -> bool:
     return re.sub(r"\s+", "", text) in words
 
 
-def column_groups(xs: list[float], covering: list[Box | None]) -> list[list[int]]:
+def column_groups(xs: list[float], covering: list[Box]) -> list[list[int]]:
     """Grid columns grouped by the header cell above them: one header cell, one column."""
     groups: list[list[int]] = []
     for j, box in enumerate(covering):
-        if groups and box is not None and covering[groups[-1][0]] == box:
+        if groups and covering[groups[-1][0]] == box:
             groups[-1].append(j)
         else:
             groups.append([j])
