@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 from bench.corpus import write_corpus  # noqa: E402
+from bench.pdf import print_pdf_costs  # noqa: E402
 from bench.stages import stage_costs  # noqa: E402
 
 
@@ -54,6 +55,7 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1000, help="towns for the RSS run; 0 skips")
     parser.add_argument("--postgres", help="PostgreSQL URL for COPY against executemany")
     parser.add_argument("--no-make", action="store_true", help="skip timing make (smoke runs)")
+    parser.add_argument("--no-pdf", action="store_true", help="skip the PDF reader (smoke runs)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dutylists-bench-"))
     try:
@@ -109,6 +111,8 @@ def main() -> None:
               f"the whole floor is {floor / len(files) * 1000:.1f} ms/town):")
         for name, ms in stage_costs(files[:20]).items():
             print(f"{name:<58} {ms:8.1f} ms/town")
+        if not args.no_pdf:
+            print_pdf_costs()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
