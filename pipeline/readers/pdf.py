@@ -29,6 +29,7 @@ from pipeline.vocabulary import load_vocabulary
 
 if TYPE_CHECKING:
     from pdfplumber.page import Page
+    from pdfplumber.pdf import PDF
     from pdfplumber.table import Table
 
 MAX_PAGES = 2_000
@@ -68,7 +69,13 @@ class Reading:
 
 
 def pdf_rows(name: str, data: bytes) -> Iterator[Row]:
-    """Titles above the tables and every table row, in page order."""
+    """Titles above the tables and every table row, in page order; a PDF that cannot be
+    opened is refused here, before any row is asked for."""
+    pdf = open_pdf(name, data)
+    return read_pages(name, pdf)
+
+
+def open_pdf(name: str, data: bytes) -> "PDF":
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
 
@@ -82,8 +89,14 @@ def pdf_rows(name: str, data: bytes) -> Iterator[Row]:
         raise SourceError(name, f"cannot open the PDF ({root_cause(exc)}); download it again "
                           "or re-export it", "format") from None
     if pages > MAX_PAGES:
+        pdf.close()
         raise SourceError(name, f"the PDF has {pages:,} pages, over the {MAX_PAGES:,}-page limit",
                           "too-large")
+    return pdf
+
+
+def read_pages(name: str, pdf: "PDF") -> Iterator[Row]:
+    pages = len(pdf.pages)
     reading = Reading()
     scanned: list[int] = []
     with pdf:
