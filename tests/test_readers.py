@@ -162,3 +162,85 @@ def test_sample_exports_give_the_sample(kind: str, sample_exports: dict[str, Pat
     if kind.startswith("pdf"):
         got, want = without_spaces(got), without_spaces(want)
     assert got == want
+
+
+def handmade_pdf(content: bytes) -> bytes:
+    """A one-page PDF whose font has no ToUnicode map: what a broken export looks like.
+
+    No program we have writes such a file on purpose, so it is written here by hand.
+    """
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /SimSun /Encoding /Identity-H "
+        b"/DescendantFonts [6 0 R] >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /SimSun /CIDSystemInfo "
+        b"<< /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 1000 >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_text_without_unicode_mapping_is_an_error_not_garbage() -> None:
+    pdf = handmade_pdf(b"BT /F1 12 Tf 72 700 Td <4E8C5E8F53F7> Tj ET")  # 序号 as bare glyph ids
+    with pytest.raises(SourceError, match=r"no Unicode mapping \(\(cid:…\) glyphs") as error:
+        normalize_document(parse_source("broken.pdf", pdf))
+    assert error.value.code == "pdf-text"
+    assert "page 1" in error.value.message
+
+
+def test_scanned_pages_among_text_pages_are_named(tmp_path: Path) -> None:
+    import pdfplumber
+    import pypdfium2
+
+    with pdfplumber.open(FORMATS / "shuangta-docx.pdf") as pdf:
+        pdf.pages[1].to_image(resolution=60).original.convert("RGB").save(tmp_path / "p2.pdf")
+    mixed = pypdfium2.PdfDocument(FORMATS / "shuangta-docx.pdf")
+    mixed.del_page(1)
+    mixed.import_pages(pypdfium2.PdfDocument(tmp_path / "p2.pdf"), index=1)
+    mixed.save(tmp_path / "mixed.pdf")
+    with pytest.raises(SourceError, match="pages 2 are scanned images among text pages") as error:
+        normalize_document(read_source(tmp_path / "mixed.pdf"))
+    assert error.value.code == "scan"
+
+
+def test_a_column_drawn_as_two_is_read_as_its_header_says(tmp_path: Path) -> None:
+    """WPS draws some columns as two cells under one header cell; the header decides."""
+    import docx
+
+    header = ["序号", "事项类别", "事项名称", "对应上级部门", "区级部门职责", "街道配合职责"]
+    document = docx.Document()
+    document.add_paragraph("苏州市姑苏区双塔街道配合履职事项清单")
+    table = document.add_table(rows=3, cols=7)
+    table.style = "Table Grid"
+    for column, word in enumerate(header):
+        table.cell(0, column).text = word
+    table.cell(0, 5).merge(table.cell(0, 6)).text = "街道配合职责"
+    rows = [["1", "民生服务", "困难群众临时救助", "姑苏区民政局", "1.审核审批；\n2.拨付资金。",
+             "1.受理申请；", "2.入户调查。"],
+            ["2", "民生服务", "生育登记", "姑苏区卫生健康委员会", "1.统一办理。", "1.做好政策咨询。", ""]]
+    for index, row in enumerate(rows, start=1):
+        for column, value in enumerate(row):
+            lines = value.split("\n")
+            table.cell(index, column).text = lines[0]
+            for line in lines[1:]:
+                table.cell(index, column).add_paragraph(line)
+    document.add_paragraph("苏州市姑苏区双塔街道办事处")
+    document.save(tmp_path / "split.docx")
+    doc = normalize_document(read_source(export(tmp_path / "split.docx", "pdf", tmp_path)))
+    assert [f for f in doc.findings if f.severity == "error"] == []
+    town = [[s.text for s in d.steps if s.party == "town"] for d in doc.duties]
+    assert town == [["受理申请", "入户调查。"], ["做好政策咨询。"]]
+    assert all(len(d.raw) == 6 for d in doc.duties)

@@ -225,13 +225,16 @@ def table_grid(name: str, page: "Page", table: "Table", reading: Reading) -> Ite
     texts: dict[Box, Cell] = {}
 
     def text_of(boxes: list[Box]) -> Cell:
-        if not boxes:
+        """One cell's text, or the texts of the cells a header cell spans, left to right."""
+        parts = []
+        for box in boxes:
+            if box not in texts:
+                texts[box] = cell_text([c for c in chars if inside(c, box)], box)
+            if texts[box].text:
+                parts.append(texts[box])
+        if not parts:
             return Cell("")
-        union = (min(b[0] for b in boxes), min(b[1] for b in boxes),
-                 max(b[2] for b in boxes), max(b[3] for b in boxes))
-        if union not in texts:
-            texts[union] = cell_text([c for c in chars if inside(c, union)], union)
-        return texts[union]
+        return Cell("\n".join(part.text for part in parts), parts[-1].room, parts[0].lead)
 
     edges_x = [*xs, table.bbox[2]]
     edges_y = [*ys, table.bbox[3]]
