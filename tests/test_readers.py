@@ -13,7 +13,7 @@ from pipeline.documents import normalize_document
 from pipeline.errors import SourceError
 from pipeline.records import NormalizedDocument
 from pipeline.sources import parse_source, read_source
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT, SAMPLE
 from tests.fixtures import cell_value, sample_sections
 from tests.publish import export, soffice, write_docx, write_xlsx
 from tests.test_containers import essence
@@ -116,8 +116,8 @@ def test_a_scan_is_refused_in_one_line(tmp_path: Path) -> None:
 def test_unsupported_files_are_named_by_build(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
-    for name in ("shuangta.xls", "shuangta-docx.pdf"):
-        (raw / name).write_bytes((FORMATS / name).read_bytes())
+    (raw / "shuangta.pdf").write_bytes((FORMATS / "shuangta-docx.pdf").read_bytes())
+    (raw / "liangzhouhu.txt").write_bytes(SAMPLE.read_bytes())
     (raw / "notes.pptx").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     (raw / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
     result = subprocess.run([sys.executable, "-m", "pipeline", "build", str(raw), "--db",
@@ -126,8 +126,8 @@ def test_unsupported_files_are_named_by_build(tmp_path: Path) -> None:
     out = result.stdout + result.stderr
     assert result.returncode == 1
     assert "notes.pptx" in out and "photo.png" in out
-    assert re.search(r"shuangta\.xls: loaded; rows read 22 = 22 duties", out)
-    assert re.search(r"shuangta-docx\.pdf: loaded; rows read 22 = 22 duties", out)
+    assert re.search(r"shuangta\.pdf: loaded; rows read 22 = 22 duties", out)
+    assert re.search(r"liangzhouhu\.txt: loaded; rows read 250 = 250 duties", out)
 
 
 @pytest.fixture(scope="module")
