@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pdfplumber.table import Table
 
 MAX_PAGES = 2_000
+MAX_BARE_CURVES = 100  # a page with no text but this many curves has its text drawn as outlines
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
 OCR_HINT = ("it is a scan (its pages are images, with no text to read); OCR is not built "
             "into this pipeline: run the file through an OCR tool that writes a text PDF "
@@ -105,6 +106,10 @@ def read_pages(name: str, pdf: "PDF") -> Iterator[Row]:
             if not page.chars:
                 if page.images:
                     scanned.append(number)
+                elif len(page.curves) > MAX_BARE_CURVES:
+                    raise SourceError(name, f"page {number} draws its text as outlines, with no "
+                                      "characters to extract; re-export the PDF without "
+                                      "converting text to curves, or use the original", "pdf-text")
                 continue
             check_unicode(name, page, number)
             yield from page_rows(name, page, number, reading)
