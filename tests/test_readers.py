@@ -244,3 +244,15 @@ def test_a_column_drawn_as_two_is_read_as_its_header_says(tmp_path: Path) -> Non
     town = [[s.text for s in d.steps if s.party == "town"] for d in doc.duties]
     assert town == [["受理申请", "入户调查。"], ["做好政策咨询。"]]
     assert all(len(d.raw) == 6 for d in doc.duties)
+
+
+def test_a_conversion_that_overruns_is_killed_and_cleaned_up(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    from pipeline.readers import office
+
+    soffice()
+    monkeypatch.setattr(office, "CONVERT_SECONDS", 0.05)
+    monkeypatch.setattr(office.tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(SourceError, match="did not convert the document within"):
+        parse_source("slow.doc", (FORMATS / "shuangta.doc").read_bytes())
+    assert list(tmp_path.iterdir()) == []  # the folder and the profile in it are gone
