@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 from bench.changes import bench_summary  # noqa: E402
 from bench.corpus import write_corpus  # noqa: E402
+from bench.pdf import print_pdf_costs  # noqa: E402
 from bench.stages import stage_costs  # noqa: E402
 
 
@@ -56,6 +57,7 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1000, help="towns for the RSS run; 0 skips")
     parser.add_argument("--postgres", help="PostgreSQL URL for COPY against executemany")
     parser.add_argument("--no-make", action="store_true", help="skip timing make (smoke runs)")
+    parser.add_argument("--no-pdf", action="store_true", help="skip the PDF reader (smoke runs)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dutylists-bench-"))
     try:
@@ -114,6 +116,8 @@ def main() -> None:
         print("\nMatching reworded duties to the previous version (bench/changes.py for the "
               "full grids):\n")
         print(bench_summary())
+        if not args.no_pdf:
+            print_pdf_costs()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

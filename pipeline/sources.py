@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipeline.containers import docx_rows, html_rows, xlsx_rows, zip_format
 from pipeline.errors import SourceError
+from pipeline.readers import read_container
 from pipeline.tables import Row, read_rows
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -21,13 +22,6 @@ BOMS = [
 ]
 ENCODINGS = ["utf-8", "gb18030"]
 
-# Containers we recognize by their first bytes but cannot read; each message says what to do.
-UNSUPPORTED = [
-    (b"\xd0\xcf\x11\xe0", "a legacy Office file (.xls/.doc/.wps)",
-     "convert it first: libreoffice --headless --convert-to xlsx FILE (docx for a .doc/.wps)"),
-    (b"%PDF", "a PDF", "export its tables to .xlsx (or copy them into a .docx) first"),
-    (b"{\\rtf", "an RTF document", "save it as .docx first"),
-]
 HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body|table|meta|div|p)\b", re.I)
 
 
@@ -37,8 +31,8 @@ class Source:
 
     path: str
     sha256: str
-    format: str  # tsv, html, xlsx or docx: found from the content, never the file name
-    encoding: str | None  # None for xlsx/docx, whose XML declares its own
+    format: str  # tsv html xlsx docx xls doc wps rtf pdf: from the content, never the name
+    encoding: str | None  # None for the binary containers, which declare their own
     rows: Iterable[Row]
 
 
@@ -61,9 +55,8 @@ def parse_source(name: str, data: bytes) -> Source:
     if not data.strip():
         raise SourceError(name, "file is empty", "empty")
     sha256 = hashlib.sha256(data).hexdigest()
-    for magic, what, fix in UNSUPPORTED:
-        if data.startswith(magic):
-            raise SourceError(name, f"this is {what}, which is not read directly; {fix}", "format")
+    if (legacy := read_container(name, data)) is not None:  # .xls .doc .wps .rtf .pdf
+        return Source(name, sha256, legacy[0], None, legacy[1])
     if data.startswith(b"PK\x03\x04"):
         kind = zip_format(name, data)
         rows = xlsx_rows(name, data) if kind == "xlsx" else docx_rows(name, data)

@@ -1,0 +1,363 @@
+"""Text PDFs with pdfplumber: list titles and the rows of ruled tables, page by page.
+
+What a PDF writer does to a table, and what is undone here:
+- a cell's paragraphs are wrapped into visual lines: a line that reaches the cell's right
+  edge continues on the next one (joined), a shorter one ends its paragraph (a new line),
+  and a line that starts with a step or heading mark always starts a paragraph;
+- merged cells are drawn once: their text fills every row and column they cover;
+- a row cut by a page break goes on at the top of the next page with an empty 序号 cell:
+  it is joined back to the row above; the header repeated on each page is dropped;
+- a column may be drawn as two (WPS does this): columns are the header's cells;
+- "fake bold" is each character printed twice, slightly shifted: removed (dedupe_chars).
+
+Rows are numbered within their page (header rows included) and carry "page N" as their
+sheet, so a finding reads `page 3, line 5`. Scans (pages that are only images) and text
+without a Unicode mapping ((cid:…) glyphs) are refused with what to do.
+"""
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pipeline.containers import MAX_CELLS, root_cause
+from pipeline.errors import SourceError
+from pipeline.tables import Row, is_title
+from pipeline.vocabulary import load_vocabulary
+
+if TYPE_CHECKING:
+    from pdfplumber.page import Page
+    from pdfplumber.pdf import PDF
+    from pdfplumber.table import Table
+
+MAX_PAGES = 2_000
+MAX_BARE_CURVES = 100  # a page with no text but this many curves has its text drawn as outlines
+TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
+OCR_HINT = ("it is a scan (its pages are images, with no text to read); OCR is not built "
+            "into this pipeline: run the file through an OCR tool that writes a text PDF "
+            "(ocrmypdf --language chi_sim FILE OUT.pdf) or type the list into a spreadsheet")
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom
+
+
+@cache
+def paragraph_start() -> re.Pattern[str]:
+    """A step mark (1.  （1）  ①) or a heading mark (一、) at the start of a line."""
+    numbering = load_vocabulary("numbering")
+    return re.compile("^(?:" + "|".join(numbering["markers"] + numbering["headings"]) + ")")
+
+
+@dataclass
+class Cell:
+    """A cell's text as paragraphs, with what decides whether a page break cut a paragraph:
+    the room left on its last line, and the width of its first line's first unbreakable run."""
+
+    text: str
+    room: float = 0.0
+    lead: float = 0.0
+
+
+@dataclass
+class Reading:
+    """What carries over from one page to the next."""
+
+    header: list[str] | None = None
+    columns: list[tuple[float, float]] = field(default_factory=list)  # the header cells' x
+    pending: tuple[Row, list[Cell]] | None = None  # the last data row, until it is complete
+    last_title: str | None = None
+    cells_read: int = 0
+
+
+def pdf_rows(name: str, data: bytes) -> Iterator[Row]:
+    """Titles above the tables and every table row, in page order; a PDF that cannot be
+    opened is refused here, before any row is asked for."""
+    pdf = open_pdf(name, data)
+    return read_pages(name, pdf)
+
+
+def open_pdf(name: str, data: bytes) -> "PDF":
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+        pages = len(pdf.pages)
+    except PDFPasswordIncorrect:
+        raise SourceError(name, "the PDF is password-protected; save an unprotected copy",
+                          "format") from None
+    except Exception as exc:  # pdfminer raises many types for a damaged file
+        raise SourceError(name, f"cannot open the PDF ({root_cause(exc)}); download it again "
+                          "or re-export it", "format") from None
+    if pages > MAX_PAGES:
+        pdf.close()
+        raise SourceError(name, f"the PDF has {pages:,} pages, over the {MAX_PAGES:,}-page limit",
+                          "too-large")
+    return pdf
+
+
+def read_pages(name: str, pdf: "PDF") -> Iterator[Row]:
+    pages = len(pdf.pages)
+    reading = Reading()
+    scanned: list[int] = []
+    with pdf:
+        for number, raw_page in enumerate(pdf.pages, start=1):
+            page = raw_page.dedupe_chars()
+            if not page.chars:
+                if page.images:
+                    scanned.append(number)
+                elif len(page.curves) > MAX_BARE_CURVES:
+                    raise SourceError(name, f"page {number} draws its text as outlines, with no "
+                                      "characters to extract; re-export the PDF without "
+                                      "converting text to curves, or use the original", "pdf-text")
+                continue
+            check_unicode(name, page, number)
+            yield from page_rows(name, page, number, reading)
+            raw_page.close()  # pdfplumber caches each page's objects; a long PDF would pile up
+        if reading.pending:
+            yield reading.pending[0]
+    if scanned:
+        if len(scanned) == pages:
+            raise SourceError(name, OCR_HINT, "scan")
+        raise SourceError(name, f"pages {', '.join(map(str, scanned))} are scanned images among "
+                          f"text pages, and their rows cannot be read: {OCR_HINT}", "scan")
+
+
+def check_unicode(name: str, page: "Page", number: int) -> None:
+    """Refuse glyphs the PDF gives no character for: "(cid:12)" or private-use code points."""
+    unmapped = sum(1 for char in page.chars if char["text"].startswith("(cid:")
+                   or any("\ue000" <= c <= "\uf8ff" for c in char["text"]))
+    if unmapped:
+        raise SourceError(name, f"page {number}: {unmapped} characters have no Unicode mapping "
+                          "((cid:…) glyphs or a broken ToUnicode map), so the text cannot be "
+                          "extracted; re-export the PDF from the original with fonts embedded, "
+                          "or use the original .docx/.xlsx", "pdf-text")
+
+
+def page_rows(name: str, page: "Page", number: int, reading: Reading) -> Iterator[Row]:
+    """The page's titles (text outside tables) and table rows, from top to bottom."""
+    tables = sorted(page.find_tables(TABLE_SETTINGS), key=lambda t: t.bbox[1])
+    boxes = [t.bbox for t in tables]
+    outside = [c for c in page.chars if not any(inside(c, box) for box in boxes)]
+    items: list[tuple[float, str | Table]] = [(line["top"], line["text"].strip())
+                                              for line in text_lines(outside)]
+    items += [(table.bbox[1], table) for table in tables]
+    line = 0
+    previous_text = ""
+    for _, item in sorted(items, key=lambda pair: pair[0]):
+        if isinstance(item, str):
+            title = title_of(previous_text, item)
+            previous_text = item
+            if title and title != reading.last_title:  # the same title atop every page
+                if reading.pending:
+                    yield reading.pending[0]
+                    reading.pending = None
+                reading.last_title = title
+                yield Row(line + 1, [title], f"page {number}")
+            continue
+        previous_text = ""
+        for grid_row in table_grid(name, page, item, reading):
+            line += 1
+            yield from place_row(grid_row, line, number, reading)
+
+
+def title_of(previous: str, text: str) -> str | None:
+    """A list title, perhaps wrapped onto a second line: title_of("…镇基本", "履职事项清单")."""
+    if text and is_title(text):
+        return text
+    if previous and is_title(previous + text):
+        return previous + text
+    return None
+
+
+def place_row(cells: list[Cell], line: int, page: int, reading: Reading) -> Iterator[Row]:
+    """Emit a header once, join a continued row to the one above, hold the last data row."""
+    texts = [cell.text for cell in cells]
+    compact = [re.sub(r"\s+", "", text) for text in texts]
+    if compact and compact[0] in load_vocabulary("headers")["fields"]["seq"]:
+        if compact == reading.header:
+            return  # the header again, at the top of a page
+        if reading.pending:
+            yield reading.pending[0]
+            reading.pending = None
+        reading.header = compact
+        yield Row(line, compact, f"page {page}")
+        return
+    if not any(texts):
+        return
+    if reading.pending and continues(cells, line, reading):
+        row, above = reading.pending
+        joined = [join_cells(a, b) for a, b in zip(above, cells, strict=False)]
+        reading.pending = (Row(row.line, [c.text for c in joined], row.sheet), joined)
+        return
+    if reading.pending:
+        yield reading.pending[0]
+    reading.pending = (Row(line, texts, f"page {page}"), cells)
+
+
+def continues(cells: list[Cell], line: int, reading: Reading) -> bool:
+    """A page's first row with an empty 序号 and as many cells is the rest of the row above.
+
+    A row that is one text across the table (a category heading) is not.
+    """
+    above = reading.pending[1] if reading.pending else []
+    texts = {cell.text for cell in cells if cell.text}
+    return (line <= 2 and reading.header is not None and not cells[0].text.strip()
+            and len(cells) == len(above) and len(texts) >= 1
+            and not (len(texts) == 1 and all(cell.text for cell in cells)))
+
+
+def join_cells(above: Cell, below: Cell) -> Cell:
+    """The two halves of a cell cut by a page break: one paragraph when the line ran on."""
+    if not below.text:
+        return above
+    if not above.text:
+        return below
+    wrapped = below.lead > above.room and not paragraph_start().match(below.text)
+    return Cell(above.text + ("" if wrapped else "\n") + below.text, below.room, above.lead)
+
+
+def table_grid(name: str, page: "Page", table: "Table", reading: Reading) -> Iterator[list[Cell]]:
+    """The table's rows as cells, merged cells filled, columns as the header draws them."""
+    cells: list[Box] = list(table.cells)
+    reading.cells_read += len(cells)
+    if reading.cells_read > MAX_CELLS:
+        raise SourceError(name, f"more than {MAX_CELLS:,} table cells: refusing to read on",
+                          "too-large")
+    xs = sorted({round(box[0], 1) for box in cells})
+    ys = sorted({round(box[1], 1) for box in cells})
+    chars = [c for c in page.chars if inside(c, table.bbox)]
+    texts: dict[Box, Cell] = {}
+
+    def text_of(boxes: list[Box]) -> Cell:
+        """One cell's text, or the texts of the cells a header cell spans, left to right."""
+        parts = []
+        for box in boxes:
+            if box not in texts:
+                texts[box] = cell_text([c for c in chars if inside(c, box)], box)
+            if texts[box].text:
+                parts.append(texts[box])
+        if not parts:
+            return Cell("")
+        return Cell("\n".join(part.text for part in parts), parts[-1].room, parts[0].lead)
+
+    edges_x = [*xs, table.bbox[2]]
+    edges_y = [*ys, table.bbox[3]]
+    for i, top in enumerate(ys):
+        # A merged cell cut by a page break has no closing rule, so no cell: its part in
+        # this row is the open region between the grid lines.
+        covering: list[Box] = [
+            covering_box(cells, x, top) or (x, top, float(edges_x[j + 1]), float(edges_y[i + 1]))
+            for j, x in enumerate(xs)]
+        header_row = starts_header(covering[0], chars)
+        groups = column_groups(xs, covering) if header_row else matching_groups(xs, reading)
+        if header_row:
+            reading.columns = [(covering[g[0]][0], covering[g[-1]][2]) for g in groups]
+        yield [text_of(unique([covering[j] for j in group])) for group in groups]
+
+
+def unique(boxes: list[Box]) -> list[Box]:
+    seen: list[Box] = []
+    for box in boxes:
+        if box not in seen:
+            seen.append(box)
+    return seen
+
+
+def covering_box(cells: list[Box], x: float, top: float) -> Box | None:
+    """The cell (merged or not) that covers the grid point just inside (x, top)."""
+    for box in cells:
+        if box[0] - 0.5 <= x < box[2] - 0.5 and box[1] - 0.5 <= top < box[3] - 0.5:
+            return box
+    return None
+
+
+def starts_header(first: Box, chars: list[dict[str, Any]]) -> bool:
+    words = load_vocabulary("headers")["fields"]["seq"]
+    text = "".join(c["text"] for c in chars if inside(c, first))
+    return re.sub(r"\s+", "", text) in words
+
+
+def column_groups(xs: list[float], covering: list[Box]) -> list[list[int]]:
+    """Grid columns grouped by the header cell above them: one header cell, one column."""
+    groups: list[list[int]] = []
+    for j, box in enumerate(covering):
+        if groups and covering[groups[-1][0]] == box:
+            groups[-1].append(j)
+        else:
+            groups.append([j])
+    return groups
+
+
+def matching_groups(xs: list[float], reading: Reading) -> list[list[int]]:
+    """Grid columns grouped under the last header's columns when they line up, else one each."""
+    groups: list[list[int]] = [[] for _ in reading.columns]
+    for j, x in enumerate(xs):
+        found = [g for g, (x0, x1) in enumerate(reading.columns) if x0 - 2 <= x < x1 - 2]
+        if not found:
+            return [[j] for j in range(len(xs))]
+        groups[found[0]].append(j)
+    if not reading.columns or any(not group for group in groups):
+        return [[j] for j in range(len(xs))]
+    return groups
+
+
+def inside(char: dict[str, Any], box: Box) -> bool:
+    """The character's centre lies in the box."""
+    x: float = (char["x0"] + char["x1"]) / 2
+    y: float = (char["top"] + char["bottom"]) / 2
+    return box[0] <= x < box[2] and box[1] <= y < box[3]
+
+
+def text_lines(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from pdfplumber.utils.text import chars_to_textmap
+
+    if not chars:
+        return []
+    lines: list[dict[str, Any]] = chars_to_textmap(chars).extract_text_lines(strip=True)
+    return lines
+
+
+def cell_text(chars: list[dict[str, Any]], box: Box) -> Cell:
+    """A cell's visual lines joined back into its paragraphs, one per line of text.
+
+    Text starts at the cell's left padding, and the right padding is taken to be the same.
+    A line was wrapped when the next line's first unbreakable run (a character with the
+    punctuation that must stay with it, a number) would not have fitted after it; a line
+    that starts with a step or heading mark always starts a paragraph.
+    """
+    lines = [line for line in text_lines(chars) if line["text"].strip()]
+    if not lines:
+        return Cell("")
+    right = box[2] - (min(line["x0"] for line in lines) - box[0])
+    paragraphs: list[str] = []
+    room = 0.0
+    for line in lines:
+        text = line["text"].strip()
+        if paragraphs and lead_width(line["chars"]) > room and not paragraph_start().match(text):
+            paragraphs[-1] += text
+        else:
+            paragraphs.append(text)
+        room = right - line["x1"]
+    return Cell("\n".join(paragraphs), room, lead_width(lines[0]["chars"]))
+
+
+def lead_width(chars: list[dict[str, Any]]) -> float:
+    """The width of a line's first run that no line break may cut.
+
+    lead_width(chars of "（聘）用") is the width of "（聘）"; of "训；" both; of "2024年" the digits.
+    """
+    rules = load_vocabulary("linebreaks")
+    visible = [c for c in chars if c["text"].strip()]
+    if not visible:
+        return 0.0
+    end = 1
+    while end < len(visible):
+        before, after = visible[end - 1]["text"], visible[end]["text"]
+        latin = after.isascii() and after.isalnum()  # a Latin word or a number goes on
+        if not (after in rules["no_line_start"] or before in rules["no_line_end"]
+                or (latin and ((before.isascii() and before.isalnum())
+                               or before in rules["no_line_start"]))):
+            break
+        end += 1
+    return float(visible[end - 1]["x1"] - visible[0]["x0"])
