@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from pipeline.errors import SourceError
-from pipeline.tables import Row, is_title
+from pipeline.tables import Row, cell_words, is_title
 from pipeline.text import CONTROL
+from pipeline.wordnumbering import WordNumbering
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -71,7 +72,8 @@ def html_rows(name: str, text: str) -> Iterator[Row]:
         elif next(element.iterancestors("table"), None) is None and not any(
                 child.tag in ("p", "div", "table") for child in element.iterdescendants()):
             title = " ".join(element.text_content().split())
-            if title and len(title) < 80 and is_title(title):
+            # <h1> names the page (often the place, once); other elements count when titles.
+            if title and len(title) < 80 and (is_title(title) or element.tag == "h1"):
                 yield Row(int(element.sourceline or 0), [title])
 
 
@@ -110,11 +112,10 @@ def table_rows(table: "HtmlElement") -> Iterator[Row]:
 
 
 def is_header_row(row: "HtmlElement") -> bool:
-    from pipeline.vocabulary import load_vocabulary
+    from pipeline.vocabulary import headers
 
     first = row.xpath("./td|./th")
-    words = load_vocabulary("headers")["fields"]["seq"]
-    return bool(first) and " ".join(first[0].text_content().split()) in words
+    return bool(first) and cell_words(first[0].text_content()) in headers().fields.seq
 
 
 def inner_html(cell: "HtmlElement") -> str:
@@ -195,16 +196,18 @@ def docx_rows(name: str, data: bytes) -> Iterator[Row]:
     except Exception as exc:  # python-docx raises many types for a damaged file
         raise SourceError(name, f"cannot open the document ({root_cause(exc)}); "
                           "open and re-save it in Word or LibreOffice", "format") from None
+    numbering = WordNumbering.of(document)  # numbers Word shows but the text lacks
     tables = 0
     for paragraph_number, child in enumerate(document.element.body.iterchildren(), start=1):
         if child.tag.endswith("}p"):  # prose around the tables is not a list row; titles are
-            text = Paragraph(child, document).text.strip()
+            text = numbering.text(Paragraph(child, document)).strip()
             if text and is_title(text):
                 yield Row(paragraph_number, [text])
         elif child.tag.endswith("}tbl"):
             tables += 1
             table = Table(child, document)
             for row_number, row in enumerate(table.rows, start=1):
-                cells = ["\n".join(p.text for p in cell.paragraphs) for cell in row.cells]
+                cells = ["\n".join(numbering.text(p) for p in cell.paragraphs)
+                         for cell in row.cells]
                 if any(c.strip() for c in cells):
                     yield Row(row_number, cells, f"table {tables}")

@@ -2,6 +2,7 @@
 
 PipelineError
 ├── SourceError      a document cannot be read at all (empty, binary, undecodable, no list)
+├── VocabularyError  a file in pipeline/vocab/ is not what the code expects (names file and key)
 └── DatabaseError    the database cannot be reached or written
 
 Row-level problems are never exceptions: they are `Finding` values (records.py).
@@ -31,6 +32,10 @@ class SourceError(PipelineError):
         self.path = path
         self.message = message
         self.code = code
+
+
+class VocabularyError(PipelineError):
+    """A vocabulary file is malformed; the message names the file and the key."""
 
 
 class DatabaseError(PipelineError):

@@ -2,12 +2,12 @@
 
 import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import cache
 from typing import cast
 
 from pipeline.records import ListKind, Town
-from pipeline.vocabulary import load_vocabulary
+from pipeline.tables import cell_words, header_field
+from pipeline.vocabulary import headers, load_vocabulary, titles
 
 HEADERS_FILE = "pipeline/vocab/headers.toml"
 
@@ -17,10 +17,11 @@ def parse_list_kind(title: str) -> tuple[ListKind, str] | None:
 
     parse_list_kind("昌吉州玛纳斯县凉州户镇基本履职事项清单") -> ("basic", "昌吉州玛纳斯县凉州户镇")
     """
-    endings = sorted(
-        ((ending, kind) for kind, words in load_vocabulary("titles").items() for ending in words),
-        key=lambda pair: -len(pair[0]),
-    )
+    vocabulary = titles()
+    kinds = {"basic": vocabulary.basic, "cooperative": vocabulary.cooperative,
+             "withdrawn": vocabulary.withdrawn}
+    endings = sorted(((ending, kind) for kind, words in kinds.items() for ending in words),
+                     key=lambda pair: -len(pair[0]))
     for ending, kind in endings:
         if title.endswith(ending):
             return cast(ListKind, kind), title[: -len(ending)].strip()
@@ -79,7 +80,7 @@ class Layout:
 
     def missing(self, kind: ListKind) -> list[str]:
         """Required fields of `kind` that no column holds."""
-        required: list[str] = load_vocabulary("headers")["required"][kind]
+        required: list[str] = getattr(headers().required, kind)
         return [
             need for need in required
             if not any(option in self.fields for option in need.split("|"))
@@ -98,14 +99,15 @@ class Layout:
 
 
 def parse_header(cells: list[str]) -> Layout:
-    """Map header words to our field names with the synonyms in headers.toml."""
-    vocabulary = load_vocabulary("headers")
+    """Map header words to our field names with the synonyms in headers.toml; a cell is read
+    by its words alone (<strong>序号</strong>, 序&nbsp;号, 对应<br>上级部门 and 序　号 all count).
+    """
     fields: list[str | None] = []
     extras: list[str] = []
     unknown: list[str] = []
     for cell in cells:
-        word = re.sub(r"\s+", "", cell)
-        field = header_field(word, vocabulary["fields"])
+        word = cell_words(cell)
+        field = header_field(word)
         if field == "extra":
             extras.append(word)
             field = None
@@ -113,11 +115,3 @@ def parse_header(cells: list[str]) -> Layout:
             unknown.append(word)
         fields.append(field)
     return Layout(fields, extras, unknown)
-
-
-def header_field(word: str, synonyms: dict[str, list[str]]) -> str | None:
-    """header_field("街道配合职责", vocabulary) -> "town_duties"."""
-    for field, patterns in synonyms.items():
-        if any(fnmatchcase(word, pattern) for pattern in patterns):
-            return field
-    return None

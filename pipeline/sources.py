@@ -10,7 +10,7 @@ from pathlib import Path
 from pipeline.containers import docx_rows, html_rows, xlsx_rows, zip_format
 from pipeline.errors import SourceError
 from pipeline.readers import read_container
-from pipeline.tables import Row, read_rows
+from pipeline.tables import Row, read_rows, text_format
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -31,9 +31,10 @@ class Source:
 
     path: str
     sha256: str
-    format: str  # tsv html xlsx docx xls doc wps rtf pdf: from the content, never the name
+    format: str  # tsv csv html xlsx docx xls doc wps rtf pdf: from the content, never the name
     encoding: str | None  # None for the binary containers, which declare their own
     rows: Iterable[Row]
+    data: bytes = b""  # the file as read, for the checks that count rows without the parser
 
 
 def read_source(path: Path, max_bytes: int = MAX_BYTES) -> Source:
@@ -56,17 +57,18 @@ def parse_source(name: str, data: bytes) -> Source:
         raise SourceError(name, "file is empty", "empty")
     sha256 = hashlib.sha256(data).hexdigest()
     if (legacy := read_container(name, data)) is not None:  # .xls .doc .wps .rtf .pdf
-        return Source(name, sha256, legacy[0], None, legacy[1])
+        return Source(name, sha256, legacy[0], None, legacy[1], data)
     if data.startswith(b"PK\x03\x04"):
         kind = zip_format(name, data)
         rows = xlsx_rows(name, data) if kind == "xlsx" else docx_rows(name, data)
-        return Source(name, sha256, kind, None, rows)
+        return Source(name, sha256, kind, None, rows, data)
     text, encoding = decode_text(name, data)
     if "\x00" in text:
         raise SourceError(name, "file holds NUL bytes: binary data, not a list", "binary")
     if HTML_START.match(text):
-        return Source(name, sha256, "html", encoding, html_rows(name, text))
-    return Source(name, sha256, "tsv", encoding, read_rows(text))
+        return Source(name, sha256, "html", encoding, html_rows(name, text), data)
+    kind = text_format(text)  # csv or tsv
+    return Source(name, sha256, kind, encoding, read_rows(text, kind), data)
 
 
 def decode_text(name: str, data: bytes) -> tuple[str, str]:
