@@ -22,6 +22,7 @@ BOMS = [
 ]
 ENCODINGS = ["utf-8", "gb18030"]
 
+HAN = re.compile("[\u4e00-\u9fff]")
 HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body|table|meta|div|p)\b", re.I)
 
 
@@ -84,9 +85,35 @@ def decode_text(name: str, data: bytes) -> tuple[str, str]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if encoding != ENCODINGS[0]:
+            check_one_encoding(name, data, encoding)
         return check_decoded(name, text, encoding)
     raise SourceError(name, f"cannot decode as {' or '.join(ENCODINGS)}; "
                       "re-save it as UTF-8", "encoding")
+
+
+def check_one_encoding(name: str, data: bytes, encoding: str) -> None:
+    """Refuse a file that is UTF-8 in some lines and not in others (a GB18030 title pasted
+    over UTF-8 rows): read whole as `encoding`, its UTF-8 lines would be mojibake.
+
+    A line counts as UTF-8 when it decodes as such into two or more Han characters, which
+    GB18030 text almost never does by chance.
+    """
+    failing = utf8 = None
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            decoded = line.decode("utf-8")
+        except UnicodeDecodeError:
+            failing = failing or number
+        else:
+            if len(HAN.findall(decoded)) >= 2:
+                utf8 = utf8 or number
+        if failing and utf8:
+            raise SourceError(name, f"line {failing}: not UTF-8, while line {utf8} is: the file "
+                              f"mixes encodings (UTF-8 and {encoding}?); re-save it in one "
+                              "encoding, UTF-8", "encoding")
 
 
 def check_decoded(name: str, text: str, encoding: str) -> tuple[str, str]:

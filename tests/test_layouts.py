@@ -69,3 +69,142 @@ def test_place_named_once_is_found(path: Path) -> None:
     assert isinstance(document, NormalizedDocument), str(document)
     town = document.town.model_dump()
     assert {key: town[key] for key in golden["town"]} == golden["town"]
+
+
+# The silent failures of issue #14, each now a test.
+def normalize_bytes(name: str, data: bytes) -> NormalizedDocument:
+    from pipeline.documents import normalize_document
+    from pipeline.sources import parse_source
+
+    return normalize_document(parse_source(name, data))
+
+
+PAGE = """<html><body><p><strong>甲县乙镇基本履职事项清单</strong></p><table>
+<tr><td>{seq}</td><td>事项名称</td></tr>{rows}</table></body></html>"""
+
+
+@pytest.mark.parametrize("seq", ["<strong>序号</strong>", "<p>序号</p>", "序&nbsp;号", "序  号",
+                                 "序　号", "序<br>号"])
+def test_header_cells_are_read_by_their_text(seq: str) -> None:
+    rows = "".join(f"<tr><td>{n}</td><td>事项{n}</td></tr>" for n in range(1, 254))
+    document = normalize_bytes("raw/page.html", PAGE.format(seq=seq, rows=rows).encode())
+    assert len(document.duties) == 253
+    assert document.errors == []
+
+
+def test_heading_and_its_steps_on_one_line() -> None:
+    text = ("甲县乙镇配合履职事项清单\n序号\t事项名称\t对应上级部门\t上级部门职责\t乙镇配合职责\n"
+            "1\t补贴\t县民政局\t一、审核工作：1.审核材料；2.发放补贴\t协助\n")
+    [duty] = normalize_bytes("raw/t.txt", text.encode()).duties
+    assert [(s.section, s.number, s.text) for s in duty.steps if s.party == "upper"] == [
+        ("审核工作", 1, "审核材料"), ("审核工作", 2, "发放补贴")]
+
+
+def test_a_file_in_two_encodings_is_an_error_naming_the_line() -> None:
+    from pipeline.errors import SourceError
+
+    data = ("甲县乙镇基本履职事项清单\n".encode("gb18030")
+            + "序号\t事项名称\n1\t组织工作\n".encode())
+    with pytest.raises(SourceError, match="line 1: not UTF-8, while line 2 is") as caught:
+        normalize_bytes("raw/mixed.txt", data)
+    assert caught.value.code == "encoding"
+
+
+@pytest.mark.parametrize("title", ["a<b and c>d", "面积<5亩且高度>3米", "a<b", "当<br 时", "<1>甲"])
+def test_markup_lookalikes_in_plain_text_are_kept(title: str) -> None:
+    text = f"甲县乙镇基本履职事项清单\n序号\t事项名称\n1\t{title}\n"
+    [duty] = normalize_bytes("raw/t.txt", text.encode()).duties
+    assert duty.title == title
+
+
+def test_lookalike_inside_real_markup_is_kept_too() -> None:
+    from pipeline.markup import plain_text
+
+    assert plain_text("<p>a<b and c>d</p><p>乙</p>") == "a<b and c>d\n乙"
+
+
+def test_a_missing_header_column_is_one_error_for_the_table() -> None:
+    from pipeline.findings import fold_findings
+
+    rows = "".join(f"{n}\t事项{n}\n" for n in range(1, 254))
+    text = "甲县乙镇上级部门收回事项清单\n序号\t事项名称\n" + rows
+    document = normalize_bytes("raw/t.txt", text.encode())
+    assert document.duties == [] and document.quarantined == 253
+    causes = [f for f in document.errors if not f.code.startswith("row-")]
+    assert [f.code for f in causes] == ["header"] and "253 rows" in causes[0].message
+    assert all(f.raw for f in document.errors)  # each row still quarantined with its text
+    lines = list(fold_findings(document.findings))
+    assert len(lines) == 2 and "and 252 more rows like it" in lines[1]
+
+
+def test_a_title_without_header_is_one_error_with_the_row_count() -> None:
+    text = "甲县乙镇基本履职事项清单\n" + "".join(f"{n}\t事项{n}\n" for n in range(1, 11))
+    document = normalize_bytes("raw/t.txt", text.encode())
+    [cause] = [f for f in document.errors if not f.code.startswith("row-")]
+    assert cause.code == "no-header" and "10 rows" in cause.message
+    assert document.quarantined == 10
+
+
+def test_a_cell_opening_with_its_own_quote_keeps_it() -> None:
+    text = '甲县乙镇基本履职事项清单\n序号\t事项名称\n1\t"两个维护"要求\n2\t"三会一课"\n'
+    document = normalize_bytes("raw/t.txt", text.encode())
+    assert [d.title for d in document.duties] == ['"两个维护"要求', '"三会一课"']
+
+
+# Conservation: faults injected from the test into a stage, never from production code.
+def test_a_row_the_parser_drops_silently_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.documents as documents
+
+    parse_duty = documents.parse_duty
+    monkeypatch.setattr(documents, "parse_duty", lambda row, *rest, **kw:
+                        None if row.cells[0] == "2" else parse_duty(row, *rest, **kw))
+    text = "甲县乙镇基本履职事项清单\n序号\t事项名称\n1\t一\n2\t二\n3\t三\n"
+    document = normalize_bytes("raw/t.txt", text.encode())
+    [error] = document.errors
+    assert error.code == "rows-uncounted" and "holds 3 numbered rows" in error.message
+
+
+def test_text_the_step_parser_loses_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.documents as documents
+
+    parse_steps = documents.parse_steps
+    monkeypatch.setattr(documents, "parse_steps",
+                        lambda raw, party, context: parse_steps(raw, party, context)[:1])
+    text = ("甲县乙镇配合履职事项清单\n序号\t事项名称\t对应上级部门\t上级部门职责\t乙镇配合职责\n"
+            "1\t补贴\t县民政局\t1.审核材料；2.发放补贴\t协助\n")
+    document = normalize_bytes("raw/t.txt", text.encode())
+    [error] = document.errors
+    assert error.code == "text-lost" and "发放补贴" in error.message
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_row_count_is_taken_from_the_container(path: Path) -> None:
+    from pipeline.conservation import count_rows
+    from pipeline.sources import read_source
+
+    source = read_source(path)
+    golden = json.loads(path.with_suffix(".golden.json").read_text(encoding="utf-8"))
+    assert count_rows(source.format, source.data, source.encoding) == len(golden["duties"])
+
+
+def test_a_typo_in_the_vocabulary_names_the_file_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.vocabulary as vocabulary
+    from pipeline.errors import VocabularyError
+
+    monkeypatch.setattr(vocabulary, "load_vocabulary",
+                        lambda name: {"markers": ["x"], "headngs": ["y"]})
+    with pytest.raises(VocabularyError) as caught:
+        vocabulary.load_model("numbering", vocabulary.Numbering)
+    assert "pipeline/vocab/numbering.toml" in str(caught.value)
+    assert "headngs" in str(caught.value) and "headings" in str(caught.value)
+
+
+@pytest.mark.parametrize(("fmt", "n", "shown"), [("decimal", 12, "12"), ("chineseCounting", 12, "十二"),
+                                                 ("chineseCounting", 20, "二十"),
+                                                 ("decimalEnclosedCircle", 3, "③"),
+                                                 ("decimalFullWidth", 10, "１０"),
+                                                 ("lowerLetter", 27, "aa"), ("upperRoman", 14, "XIV")])
+def test_word_number_formats(fmt: str, n: int, shown: str) -> None:
+    from pipeline.wordnumbering import FORMATS
+
+    assert FORMATS[fmt](n) == shown
