@@ -13,7 +13,6 @@ text  lost_text compares a responsibility cell's letters (Han characters and Lat
 import html
 import io
 import re
-import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -24,7 +23,10 @@ from pipeline.vocabulary import numbering
 
 SEQ = re.compile(r"[0-9０-９]+[.、．]?")
 TAG = re.compile(r"<[^<>]*>")
-NOT_LETTER = re.compile(r"[\W\d_]+")
+# Han characters and Latin letters are what a check compares; full-width letters fold first.
+NOT_LETTER = re.compile(r"[^A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+FOLD = str.maketrans({chr(0xFF21 + i): chr(0x41 + i) for i in range(26)}
+                     | {chr(0xFF41 + i): chr(0x61 + i) for i in range(26)})
 SPACES = re.compile(r"\s+")
 LINES = re.compile(r"\r\n|\r|\n")
 XLSX = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -140,17 +142,21 @@ def heading_marks() -> re.Pattern[str]:
 
 def letters(text: str) -> str:
     """The letters a check compares: letters("<p>一、审核：1.审核材料；</p>") -> "审核审核材料"."""
-    text = html.unescape(TAG.sub("", text))
-    text = heading_marks().sub("", unicodedata.normalize("NFKC", text))
-    return NOT_LETTER.sub("", text)
+    if "<" in text or "&" in text:
+        text = html.unescape(TAG.sub("", text))
+    return NOT_LETTER.sub("", heading_marks().sub("", text.translate(FOLD)))
 
 
 def lost_text(cell: str, kept: Iterable[str]) -> str:
     """The letters of `cell`, in order, that are in none of `kept` (each counted as often as
     it occurs). lost_text("1.甲乙；2.丙", ["甲乙"]) -> "丙"
     """
-    missing = Counter(letters(cell)) - Counter(letters("".join(kept)))
-    return "".join(missing_in_order(letters(cell), missing))
+    want = letters(cell)
+    have = letters("".join(kept))
+    if want == have:  # the usual case: everything kept, in order
+        return ""
+    missing = Counter(want) - Counter(have)
+    return "".join(missing_in_order(want, missing)) if missing else ""
 
 
 def missing_in_order(text: str, missing: Counter[str]) -> Iterator[str]:

@@ -365,9 +365,14 @@ def check_text(values: dict[str, str], steps: list[Step], links: list[DutyDepart
     finding (conservation.lost_text)."""
     for field in (f for f in (*PARTIES, "receiver") if values.get(f)):
         party = PARTIES.get(field, "receiver")
-        kept = [text for step in steps if step.party == party
-                for text in (step.text, step.section or "")]
-        kept += [link.written for link in links if field == "receiver"]
+        kept = []
+        section = None
+        for step in (step for step in steps if step.party == party):
+            if step.section != section:  # a heading once, before its steps: cell order
+                section = step.section
+                kept.append(section or "")
+            kept.append(step.text)
+        kept[:0] = [link.written for link in links if field == "receiver"]
         kept += [f.raw or "" for f in context.found.findings[-50:]
                  if f.code in HOLDING and f.line == context.line and f.field == field]
         if lost := lost_text(values[field], kept):

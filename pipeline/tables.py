@@ -165,7 +165,7 @@ def parse_tables(rows: Iterable[Row]) -> Tables:
             current = Section(" ".join(plain_text(single).split()), row.line, row.sheet)
             tables.sections.append(current)
         elif current is None:
-            if single is not None:
+            if single is not None and not SEQ.fullmatch(words or ""):
                 tables.headings.append(Heading(" ".join(plain_text(single).split()), row.line,
                                                row.sheet))
             else:

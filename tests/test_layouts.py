@@ -208,3 +208,23 @@ def test_word_number_formats(fmt: str, n: int, shown: str) -> None:
     from pipeline.wordnumbering import FORMATS
 
     assert FORMATS[fmt](n) == shown
+
+
+def test_place_in_the_sheet_name(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "乙县丙镇"
+    for row in (["基本履职事项清单"], ["序号", "事项名称"], [1, "组织工作"]):
+        sheet.append(row)
+    book.save(tmp_path / "lists.xlsx")
+    document = normalize_path(tmp_path / "lists.xlsx")
+    assert isinstance(document, NormalizedDocument), str(document)
+    assert (document.town.name, document.town.county) == ("丙镇", "乙县")
+    assert not any(f.code == "place-from-file-name" for f in document.findings)
+
+
+def test_a_numbered_line_before_any_title_is_quarantined_not_a_heading() -> None:
+    document = normalize_bytes("raw/t.txt", "12\n甲县乙镇基本履职事项清单\n序号\t事项名称\n1\t一\n".encode())
+    assert [f.code for f in document.errors] == ["row-outside-list"]
