@@ -25,6 +25,7 @@ SEQ = re.compile(r"[0-9０-９]+[.、．]?")
 TAG = re.compile(r"<[^<>]*>")
 # Han characters and Latin letters are what a check compares; full-width letters fold first.
 NOT_LETTER = re.compile(r"[^A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+FULL_WIDTH_LETTER = re.compile("[\uff21-\uff3a\uff41-\uff5a]")
 FOLD = str.maketrans({chr(0xFF21 + i): chr(0x41 + i) for i in range(26)}
                      | {chr(0xFF41 + i): chr(0x61 + i) for i in range(26)})
 SPACES = re.compile(r"\s+")
@@ -144,7 +145,9 @@ def letters(text: str) -> str:
     """The letters a check compares: letters("<p>一、审核：1.审核材料；</p>") -> "审核审核材料"."""
     if "<" in text or "&" in text:
         text = html.unescape(TAG.sub("", text))
-    return NOT_LETTER.sub("", heading_marks().sub("", text.translate(FOLD)))
+    if FULL_WIDTH_LETTER.search(text):  # rare; translate costs a dict lookup per character
+        text = text.translate(FOLD)
+    return NOT_LETTER.sub("", heading_marks().sub("", text))
 
 
 def lost_text(cell: str, kept: Iterable[str]) -> str:

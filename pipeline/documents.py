@@ -279,8 +279,9 @@ def parse_duty(row: Row, kind: ListKind, layout: Layout, category: str | None,
     # else: a blank under a filled one is a flattened merged cell, or the heading row's
     title = found.clean(values["title"], row.line, "title", row.sheet)
     context = Context(found, row.line, "", places, row.sheet)
+    since = len(found.findings)
     steps, links = parse_responsibilities(values, context)
-    check_text(values, steps, links, context)
+    check_text(values, steps, links, context, since)
     return Duty(list=kind, seq=seq, category=category, title=title, source_line=row.line,
                 source_sheet=row.sheet, raw=row.cells, steps=steps, departments=links)
 
@@ -360,22 +361,27 @@ def check_rows(source: Source, duties: list[Duty], found: Collector) -> None:
 
 
 def check_text(values: dict[str, str], steps: list[Step], links: list[DutyDepartment],
-               context: Context) -> None:
+               context: Context, since: int = 0) -> None:
     """An error when letters of a responsibility cell reached no step, heading, department or
-    finding (conservation.lost_text)."""
-    for field in (f for f in (*PARTIES, "receiver") if values.get(f)):
+    finding (conservation.lost_text); `since` is where the row's findings start."""
+    kept: dict[str, list[str]] = {}
+    sections: dict[str, str | None] = {}
+    for step in steps:
+        texts = kept.setdefault(step.party, [])
+        if step.section != sections.get(step.party):  # a heading once, before its steps
+            sections[step.party] = step.section
+            texts.append(step.section or "")
+        texts.append(step.text)
+    held = [f for f in context.found.findings[since:] if f.code in HOLDING]
+    for field in ("upper_duties", "town_duties", "receiver_method", "receiver"):
+        if not values.get(field):
+            continue
         party = PARTIES.get(field, "receiver")
-        kept = []
-        section = None
-        for step in (step for step in steps if step.party == party):
-            if step.section != section:  # a heading once, before its steps: cell order
-                section = step.section
-                kept.append(section or "")
-            kept.append(step.text)
-        kept[:0] = [link.written for link in links if field == "receiver"]
-        kept += [f.raw or "" for f in context.found.findings[-50:]
-                 if f.code in HOLDING and f.line == context.line and f.field == field]
-        if lost := lost_text(values[field], kept):
+        texts = kept.get(party, [])
+        if field == "receiver":
+            texts = [link.written for link in links if link.role == "receiver"] + texts
+        texts += [f.raw or "" for f in held if f.field == field]
+        if lost := lost_text(values[field], texts):
             context.found.add("error", "text-lost", f"{field}: {len(lost)} characters of the "
                               f"cell reached no step or heading ({lost[:40]!r}); please report "
                               "this with the file attached", context.line, field, values[field],

@@ -31,6 +31,7 @@ ANY_TAG = re.compile(r"<[^<>]*>")
 SPACES = re.compile(r"\s+")
 FULL_WIDTH = str.maketrans({chr(0xFF10 + i): chr(0x30 + i) for i in range(10)}
                            | {chr(0xFF21 + i): chr(0x41 + i) for i in range(26)})
+FULL_WIDTH_CHAR = re.compile("[\uff10-\uff19\uff21-\uff3a]")
 SEQ = re.compile(r"[0-9]+[.、．]?")
 # Excel's quoting, seen in a text file: a field opening with " that holds a delimiter, a line
 # break or a doubled quote before it closes. Without it, a leading " is the cell's own text.
@@ -113,7 +114,10 @@ def cell_words(cell: str) -> str:
 
     cell_words("<strong>序&nbsp;号</strong>") -> "序号"; cell_words("序　号") -> "序号"
     """
-    return SPACES.sub("", html.unescape(ANY_TAG.sub("", cell))).translate(FULL_WIDTH)
+    if "<" in cell or "&" in cell:
+        cell = html.unescape(ANY_TAG.sub("", cell))
+    words = SPACES.sub("", cell)
+    return words.translate(FULL_WIDTH) if FULL_WIDTH_CHAR.search(words) else words
 
 
 def text_format(text: str) -> str:
