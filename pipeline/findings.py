@@ -43,17 +43,17 @@ class Collector:
 
 
 def fold_findings(findings: Iterable[Finding]) -> Iterator[str]:
-    """The findings as report lines, one per cause: a run of findings of one file with the
-    same code and message (the rows of a list whose header is missing) is one line.
+    """The findings as report lines, one per cause: a run of quarantined rows of one file with
+    the same code and message (the rows of a list whose header is missing) is one line.
 
     fold_findings([row 3, row 4, row 5 quarantined for one cause]) ->
     ["x.txt:3: error: … (and 2 more rows like it, to line 5)"]
     """
     run: list[Finding] = []
     for finding in [*findings, None]:
-        if run and (finding is None or (finding.path, finding.sheet, finding.code,
-                                        finding.message) != (run[0].path, run[0].sheet,
-                                                             run[0].code, run[0].message)):
+        if run and (finding is None or not finding.code.startswith("row-")
+                    or (finding.path, finding.sheet, finding.code, finding.message)
+                    != (run[0].path, run[0].sheet, run[0].code, run[0].message)):
             more = len(run) - 1
             suffix = "" if not more else \
                 f" (and {more} more rows like it, to line {run[-1].line})"

@@ -228,3 +228,16 @@ def test_place_in_the_sheet_name(tmp_path: Path) -> None:
 def test_a_numbered_line_before_any_title_is_quarantined_not_a_heading() -> None:
     document = normalize_bytes("raw/t.txt", "12\n甲县乙镇基本履职事项清单\n序号\t事项名称\n1\t一\n".encode())
     assert [f.code for f in document.errors] == ["row-outside-list"]
+
+
+def test_only_quarantined_rows_of_one_cause_are_folded() -> None:
+    from pipeline.findings import fold_findings
+    from pipeline.records import Finding
+
+    def finding(line: int, code: str) -> Finding:
+        return Finding(path="x", line=line, code=code, severity="error", message="m")
+
+    lines = list(fold_findings([finding(1, "extra"), finding(2, "extra"), finding(3, "row-a"),
+                                finding(4, "row-a"), finding(5, "row-b")]))
+    assert lines == ["x:1: error: m", "x:2: error: m",
+                     "x:3: error: m (and 1 more rows like it, to line 4)", "x:5: error: m"]
