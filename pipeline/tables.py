@@ -23,7 +23,7 @@ from fnmatch import fnmatchcase
 from functools import cache
 
 from pipeline.markup import plain_text
-from pipeline.vocabulary import headers, layouts, titles
+from pipeline.vocabulary import headers, layouts, numbering, titles
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # Any tag, for reading a header or 序号 cell's words: those cells hold no "<" of their own.
@@ -189,6 +189,11 @@ def parse_tables(rows: Iterable[Row]) -> Tables:
                 expect_sub_header = len(current.header_rows) > 1  # the header again
             else:
                 current.rows.append(row)  # a different header mid-list is flagged by documents
+        elif current.header is None and not current.rows and single is not None \
+                and not SEQ.fullmatch(words or ""):
+            # between a title and its header: 填报单位：…镇人民政府, 单位：项
+            tables.headings.append(Heading(" ".join(plain_text(single).split()), row.line,
+                                           row.sheet))
         elif current.header is not None and single is not None and single == row.cells[0].strip() \
                 and not SEQ.fullmatch(words or ""):
             if any((words or "").startswith(cell_words(note)) for note in layouts().notes):
@@ -281,9 +286,23 @@ def join_rows(above: Row, row: Row) -> Row:
             cells.append(top)
         elif not top.strip():
             cells.append(rest)
-        else:
+        elif starts_block(rest):  # the next step or paragraph: on a line of its own
             cells.append(f"{top.rstrip()}\n{rest.strip()}")
+        else:  # a sentence cut by the page break goes on where it stopped
+            cells.append(f"{top.rstrip()}{rest.strip()}")
     return Row(above.line, cells, above.sheet, (*above.continued, row))
+
+
+@cache
+def block_start() -> re.Pattern[str]:
+    """A number mark, a heading mark or a block tag at the start of a text."""
+    marks = [*numbering().markers, *numbering().headings, r"<(?:p|ol|ul|li|div|br)\b"]
+    return re.compile("|".join(f"(?:{mark})" for mark in marks), re.I)
+
+
+def starts_block(text: str) -> bool:
+    """starts_block("3.组织演练") -> True; starts_block("执法检查") -> False."""
+    return block_start().match(text.strip()) is not None
 
 
 @cache

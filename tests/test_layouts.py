@@ -241,3 +241,19 @@ def test_only_quarantined_rows_of_one_cause_are_folded() -> None:
                                 finding(4, "row-a"), finding(5, "row-b")]))
     assert lines == ["x:1: error: m", "x:2: error: m",
                      "x:3: error: m (and 1 more rows like it, to line 4)", "x:5: error: m"]
+
+
+def test_a_sentence_cut_by_a_page_break_goes_on_where_it_stopped() -> None:
+    text = ("甲县乙镇配合履职事项清单\n序号\t事项名称\t对应上级部门\t上级部门职责\t乙镇配合职责\n"
+            "1\t安全生产\t县应急管理局\t1.制定检查计划；2.对重点企业开展\t1.开展日常检查\n"
+            "\t\t\t执法检查；3.通报结果\t2.上报隐患\n")
+    [duty] = normalize_bytes("raw/t.txt", text.encode()).duties
+    assert [(s.party, s.number, s.text) for s in duty.steps] == [
+        ("upper", 1, "制定检查计划"), ("upper", 2, "对重点企业开展执法检查"), ("upper", 3, "通报结果"),
+        ("town", 1, "开展日常检查"), ("town", 2, "上报隐患")]
+
+
+def test_a_line_between_title_and_header_is_no_row() -> None:
+    text = "甲县乙镇基本履职事项清单\n填报单位：乙镇人民政府（盖章）\n序号\t事项名称\n1\t一\n"
+    document = normalize_bytes("raw/t.txt", text.encode())
+    assert [d.title for d in document.duties] == ["一"] and document.errors == []
