@@ -257,3 +257,40 @@ def test_a_line_between_title_and_header_is_no_row() -> None:
     text = "甲县乙镇基本履职事项清单\n填报单位：乙镇人民政府（盖章）\n序号\t事项名称\n1\t一\n"
     document = normalize_bytes("raw/t.txt", text.encode())
     assert [d.title for d in document.duties] == ["一"] and document.errors == []
+
+
+def test_grouped_header_in_text_with_the_merged_cells_empty() -> None:
+    text = ("甲县乙镇配合履职事项清单\n序号\t事项名称\t对应上级部门\t职责分工\t\n"
+            "\t\t\t县级部门职责\t乙镇配合职责\n1\t补贴\t县民政局\t1.审核\t1.受理\n")
+    [duty] = normalize_bytes("raw/t.txt", text.encode()).duties
+    assert [(s.party, s.text) for s in duty.steps] == [("upper", "审核"), ("town", "受理")]
+
+
+def test_word_numbering_through_a_paragraph_style(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("甲县乙镇配合履职事项清单")
+    table = document.add_table(rows=2, cols=5)
+    for column, word in enumerate(["序号", "事项名称", "对应上级部门", "上级部门职责", "乙镇配合职责"]):
+        table.cell(0, column).text = word
+    for column, value in enumerate(["1", "补贴", "县民政局", "", "受理"]):
+        table.cell(1, column).text = value
+    cell = table.cell(1, 3)
+    cell.paragraphs[0].text = "审核材料"
+    cell.paragraphs[0].style = document.styles["List Number"]
+    cell.add_paragraph("发放补贴", style="List Number")
+    document.save(tmp_path / "styled.docx")
+    document = normalize_path(tmp_path / "styled.docx")
+    assert isinstance(document, NormalizedDocument), str(document)
+    [duty] = document.duties
+    assert [(s.number, s.text) for s in duty.steps if s.party == "upper"] == [
+        (1, "审核材料"), (2, "发放补贴")]
+
+
+def test_title_with_markup_in_text() -> None:
+    text = ("甲县乙镇基本履职事项清单\n序号\t事项名称\n1\t一\n"
+            "<p><strong>甲县乙镇上级部门收回事项清单</strong></p>\n序号\t事项名称\t承接部门\t工作方式\n"
+            "1\t二\t县民政局\t办理\n")
+    document = normalize_bytes("raw/t.txt", text.encode())
+    assert [(d.list, d.title) for d in document.duties] == [("basic", "一"), ("withdrawn", "二")]
