@@ -191,23 +191,24 @@ def parse_section(section: Section, kind: ListKind | None, town: Town | None,
                        "are not loaded until the header is understood", header.line, raw_header)
         return
     places = tuple(p for p in (town.county, town.prefecture) if p) if town else ()
-    headings = dict(section.categories)
-    under: dict[int, int] = {}  # index of a category heading → rows under it
-    heading_at: int | None = None
+    starts = [index for index, _ in section.categories]
+    under = [0] * len(starts)  # rows under each category heading
+    heading = -1  # the category heading in force: its position in section.categories
     category: str | None = None
     for index, row in enumerate(section.rows):
-        if index in headings:
-            heading_at, category = index, headings[index].name
+        while heading + 1 < len(starts) and starts[heading + 1] <= index:
+            heading += 1
+            category = section.categories[heading][1].name
         for line in row.continued:
             found.add("warning", "continued-row", f"row continues the row on line {row.line} "
                       "(cut by a page break?); its cells are joined to that row", line.line,
                       None, line.raw, line.sheet)
         duty = parse_duty(row, kind, layout, category, found, places)
-        if heading_at is not None:
-            under[heading_at] = under.get(heading_at, 0) + 1
+        if heading >= 0:
+            under[heading] += 1
+        if duty is not None and (heading < 0 or "category" in layout.fields):
+            category = duty.category
         if duty is not None:
-            category = duty.category if heading_at is None or "category" in layout.fields \
-                else category
             yield duty
     check_category_counts(section, under, found)
 
@@ -223,10 +224,9 @@ def quarantine_all(section: Section, found: Collector, code: str, message: str, 
                          f"({len(section.rows)} rows of list {section.title!r})")
 
 
-def check_category_counts(section: Section, under: dict[int, int], found: Collector) -> None:
+def check_category_counts(section: Section, under: list[int], found: Collector) -> None:
     """一、党的建设（共22项）: a warning when the rows under the heading are not 22."""
-    for index, category in section.categories:
-        rows = under.get(index, 0)
+    for (_, category), rows in zip(section.categories, under, strict=True):
         if category.stated is not None and category.stated != rows:
             found.add("warning", "category-count", f"category {category.name} states "
                       f"{category.stated} duties, {rows} rows are under it",

@@ -294,3 +294,13 @@ def test_title_with_markup_in_text() -> None:
             "1\t二\t县民政局\t办理\n")
     document = normalize_bytes("raw/t.txt", text.encode())
     assert [(d.list, d.title) for d in document.duties] == [("basic", "一"), ("withdrawn", "二")]
+
+
+def test_category_counts_checked_and_an_empty_heading_said() -> None:
+    text = ("甲县乙镇基本履职事项清单\n序号\t事项名称\n一、党的建设（共2项）\n1\t甲\n2\t乙\n"
+            "二、经济发展（共1项）\n三、社会事业（共2项）\n1\t丙\n")
+    document = normalize_bytes("raw/t.txt", text.encode())
+    assert [(d.seq, d.category) for d in document.duties] == [(1, "党的建设"), (2, "党的建设"),
+                                                               (1, "社会事业")]
+    assert [(f.code, f.line) for f in document.findings] == [
+        ("category-count", 6), ("category-count", 7)]
