@@ -54,10 +54,21 @@ def count_rows(format: str, data: bytes, encoding: str | None) -> int | None:
     return counters[format](data, encoding)
 
 
+def is_duty_row(cells: list[str]) -> bool:
+    """A row whose first filled cell is a number, unless its cells number the columns
+    (1 2 3 …, under some headers). is_duty_row(["3", "党建"]) -> True"""
+    filled = [SPACES.sub("", cell).strip('"') for cell in cells]
+    while filled and not filled[-1]:
+        filled.pop()
+    first = next((cell for cell in filled if cell), "")
+    if not is_numbered(first):
+        return False
+    return len(filled) < 3 or filled != [str(n) for n in range(1, len(filled) + 1)]
+
+
 def count_lines(text: str, delimiter: str) -> int:
     """Lines whose first field (quotes and spaces aside) is a number."""
-    return sum(1 for line in LINES.split(text)
-               if is_numbered(line.split(delimiter, 1)[0].strip().strip('"')))
+    return sum(1 for line in LINES.split(text) if is_duty_row(line.split(delimiter)))
 
 
 def count_html_rows(data: bytes, encoding: str | None) -> int:
@@ -71,7 +82,8 @@ def count_html_rows(data: bytes, encoding: str | None) -> int:
             continue
         rows = [[text_of(cell) for cell in row.iter("td", "th")] for row in table.iter("tr")]
         if any(cells and SPACES.sub("", cells[0]) == "序号" for cells in rows):
-            count += sum(1 for cells in rows if cells and is_numbered(cells[0]))
+            count += sum(1 for cells in rows if cells and is_numbered(cells[0])
+                         and is_duty_row(cells))
     return count
 
 
@@ -96,9 +108,7 @@ def count_xlsx_rows(data: bytes, encoding: str | None) -> int:
                 continue
             sheet = etree.fromstring(archive.read(name), parser)
             for row in sheet.iter(f"{XLSX}row"):
-                first = next((text for text in map(lambda c: xlsx_value(c, shared),
-                                                   row.iter(f"{XLSX}c")) if text.strip()), "")
-                count += is_numbered(first)
+                count += is_duty_row([xlsx_value(cell, shared) for cell in row.iter(f"{XLSX}c")])
     return count
 
 
@@ -130,9 +140,10 @@ def count_docx_rows(data: bytes, encoding: str | None) -> int:
         texts = [text_of(cell) if cell is not None else "" for cell in firsts]
         if not any(SPACES.sub("", text) == "序号" for text in texts):
             continue
-        for cell, text in zip(firsts, texts, strict=True):
+        for row, cell, text in zip(table.iterchildren(f"{DOCX}tr"), firsts, texts, strict=True):
             auto = cell is not None and not text.strip() and cell.find(f".//{DOCX}numPr") is not None
-            count += is_numbered(text) or auto
+            count += auto or (is_numbered(text)
+                              and is_duty_row([text_of(c) for c in row.iterchildren(f"{DOCX}tc")]))
     return count
 
 

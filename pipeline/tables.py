@@ -176,6 +176,8 @@ def parse_tables(rows: Iterable[Row]) -> Tables:
                 tables.orphans.append(row)
         elif words is not None and words.strip("（）()") in layouts().continued:
             continue  # 续表: the header follows, and is dropped as a repeat
+        elif after_header and is_column_numbers(row):
+            expect_sub_header = True  # 栏次 1 2 3 … under the header: numbers the columns
         elif after_header and current.header is not None and is_sub_header(row, current):
             if len(current.header_rows) == 1:
                 current.header_rows.append(row)
@@ -205,6 +207,12 @@ def parse_tables(rows: Iterable[Row]) -> Tables:
         else:
             current.rows.append(row)
     return tables
+
+
+def is_column_numbers(row: Row) -> bool:
+    """is_column_numbers(Row(3, ["1", "2", "3"])) -> True: it numbers the columns, not a duty."""
+    words = [cell_words(cell) for cell in row.filled]
+    return len(words) >= 3 and words == [str(n) for n in range(1, len(words) + 1)]
 
 
 def is_seq_header(row: Row) -> bool:

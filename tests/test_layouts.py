@@ -304,3 +304,9 @@ def test_category_counts_checked_and_an_empty_heading_said() -> None:
                                                                (1, "社会事业")]
     assert [(f.code, f.line) for f in document.findings] == [
         ("category-count", 6), ("category-count", 7)]
+
+
+def test_a_row_numbering_the_columns_is_no_duty() -> None:
+    text = "甲县乙镇基本履职事项清单\n序号\t事项类别\t事项名称\n1\t2\t3\n1\t党建\t一\n"
+    document = normalize_bytes("raw/t.txt", text.encode())
+    assert [(d.seq, d.title) for d in document.duties] == [(1, "一")] and document.errors == []
