@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
+from pipeline.text import CONTROL
 from pipeline.vocabulary import numbering
 
 SEQ = re.compile(r"[0-9０-９]+[.、．]?")
@@ -75,7 +76,7 @@ def count_html_rows(data: bytes, encoding: str | None) -> int:
     """<tr> of innermost tables holding a 序号 cell, whose first cell is a number."""
     import lxml.html
 
-    root = lxml.html.document_fromstring(data.decode(encoding or "utf-8"))
+    root = lxml.html.document_fromstring(CONTROL.sub("", data.decode(encoding or "utf-8")))
     count = 0
     for table in root.iter("table"):
         if table.find(".//table") is not None:
