@@ -310,3 +310,24 @@ def test_a_row_numbering_the_columns_is_no_duty() -> None:
     text = "甲县乙镇基本履职事项清单\n序号\t事项类别\t事项名称\n1\t2\t3\n1\t党建\t一\n"
     document = normalize_bytes("raw/t.txt", text.encode())
     assert [(d.seq, d.title) for d in document.duties] == [(1, "一")] and document.errors == []
+
+
+def test_the_build_prints_one_line_for_a_table_with_an_unknown_header(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    rows = "".join(f"{n}\t事项{n}\t甲\n" for n in range(1, 254))
+    path = tmp_path / "yizhen.txt"
+    path.write_text("甲县乙镇基本履职事项清单\n序号\t事项名称\t奇怪的列\n" + rows, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "pipeline", "build", str(path), "--db",
+                             f"sqlite:///{tmp_path / 'x.db'}"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "PYTHONUTF8": "1"})
+    assert result.returncode == 1
+    problems = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(problems) == 2, result.stderr
+    assert "奇怪的列" in problems[0] and "253 rows" in problems[0]
+    assert "and 252 more rows like it, to line 255" in problems[1]
+    assert "rows read 253 = 0 duties + 253 quarantined" in result.stdout
