@@ -121,17 +121,20 @@ def parse_steps(raw: str, party: Party, context: Context) -> list[Step]:
     section: str | None = None
     department: str | None = None
     previous: int | None = None
+    open_heading: tuple[str, int] | None = None  # a heading as written, and the steps before it
     for block in read_blocks(raw):
         text = " ".join(block.text.split())
         if heading := heading_pattern().match(text):
+            check_heading_used(open_heading, len(steps), context)
             section, rest = split_heading(heading["rest"].strip())
-            department, previous = None, None
+            department, previous, open_heading = None, None, (text, len(steps))
             if not rest:
                 continue
             text = rest
         if named := department_heading(text, context.places):
             department, rest = named
-            section, previous = department, None
+            check_heading_used(open_heading, len(steps), context)
+            section, previous, open_heading = department, None, (text, len(steps))
             if not rest:
                 continue
             text = rest
@@ -151,7 +154,16 @@ def parse_steps(raw: str, party: Party, context: Context) -> list[Step]:
             steps.append(Step(party=party, position=len(steps) + 1, number=piece.number,
                               section=section, department=department, text=cleaned,
                               raw=piece.raw))
+    check_heading_used(open_heading, len(steps), context)
     return steps
+
+
+def check_heading_used(heading: tuple[str, int] | None, steps: int, context: Context) -> None:
+    """Warn about a heading with no step under it: its text would be in no step's section."""
+    if heading is not None and heading[1] == steps:
+        context.found.add("warning", "heading-empty", f"{context.field}: heading {heading[0]!r} "
+                          "has no step under it", context.line, context.field, heading[0],
+                          context.sheet)
 
 
 def clean_step(piece: Piece, context: Context) -> str:

@@ -331,3 +331,11 @@ def test_the_build_prints_one_line_for_a_table_with_an_unknown_header(tmp_path: 
     assert "奇怪的列" in problems[0] and "253 rows" in problems[0]
     assert "and 252 more rows like it, to line 255" in problems[1]
     assert "rows read 253 = 0 duties + 253 quarantined" in result.stdout
+
+
+def test_a_heading_with_no_steps_is_a_warning_not_lost_text() -> None:
+    text = ("甲县乙镇配合履职事项清单\n序号\t事项名称\t对应上级部门\t上级部门职责\t乙镇配合职责\n"
+            "1\t补贴\t县民政局\t一、宣传工作<br>二、监管工作：1.组织检查\t协助\n")
+    document = normalize_bytes("raw/t.txt", text.encode())
+    assert document.errors == []
+    assert "heading-empty" in {f.code for f in document.findings}
