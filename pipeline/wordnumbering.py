@@ -2,9 +2,11 @@
 
 A paragraph numbered by Word carries <w:numPr> (a list instance and a level), directly or
 through its style; numbering.xml says each level's format (1. 一、 （1） ①) and where it starts.
-Counters run in document order, per list: instances of one abstract list continue each other
-unless an instance restarts it (<w:startOverride>), as Word shows them; a level counting up
-resets the levels below it.
+Counters run in document order, one set per abstract list: its instances (<w:num>) continue
+each other, and an instance with a <w:startOverride> restarts the count where its first
+paragraph stands, as Word shows them (LibreOffice writes a cell's list so: the first paragraph
+under a restarting instance, the rest under the plain one). A level counting up resets the
+levels below it.
 """
 
 from collections.abc import Callable
@@ -13,6 +15,7 @@ from typing import Any
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 CHINESE_DIGITS = "零一二三四五六七八九"
+LEGAL = str.maketrans("零一二三四五六七八九十", "零壹贰叁肆伍陆柒捌玖拾")
 
 
 def chinese_counting(n: int) -> str:
@@ -50,7 +53,10 @@ FORMATS: dict[str, Callable[[int], str]] = {
     "decimalHalfWidth": str,
     "chineseCounting": chinese_counting,
     "chineseCountingThousand": chinese_counting,
-    "chineseLegalSimplified": chinese_counting,
+    "taiwaneseCounting": chinese_counting,
+    "taiwaneseCountingThousand": chinese_counting,  # what LibreOffice writes for 一、二、
+    "japaneseCounting": chinese_counting,
+    "chineseLegalSimplified": lambda n: chinese_counting(n).translate(LEGAL),
     "ideographDigital": lambda n: "".join(CHINESE_DIGITS[int(d)] for d in str(n)),
     "decimalEnclosedCircle": circled,
     "decimalEnclosedCircleChinese": circled,
@@ -77,6 +83,7 @@ class WordNumbering:
     counters: dict[str, dict[int, int]] = field(default_factory=dict)
     labels: dict[Any, str] = field(default_factory=dict)  # paragraph element → its label
     styles: dict[str, Any] = field(default_factory=dict)  # style id → its <w:numPr> or None
+    used: set[str] = field(default_factory=set)  # numIds met so far
 
     @classmethod
     def of(cls, document: Any) -> "WordNumbering":
@@ -140,16 +147,19 @@ class WordNumbering:
         levels = self.levels.get(abstract, {})
         if ilvl not in levels:
             return ""
-        key = num_id if starts else abstract  # an instance that restarts counts on its own
-        counters = self.counters.setdefault(key, {})
-        counters[ilvl] = counters[ilvl] + 1 if ilvl in counters else \
-            starts.get(ilvl, levels[ilvl].start)
-        for deeper in [level for level in counters if level > ilvl]:
+        counters = self.counters.setdefault(abstract, {})
+        if num_id not in self.used:  # an instance that restarts does so where it is first used
+            self.used.add(num_id)
+            for restarted, start in starts.items():
+                counters[restarted] = start - 1
+                for deeper in [other for other in counters if other > restarted]:
+                    del counters[deeper]
+        counters[ilvl] = counters[ilvl] + 1 if ilvl in counters else levels[ilvl].start
+        for deeper in [other for other in counters if other > ilvl]:
             del counters[deeper]
-        level = levels[ilvl]
-        if level.format in ("bullet", "none"):
+        if levels[ilvl].format in ("bullet", "none"):
             return ""
-        label = level.text
+        label = levels[ilvl].text
         for shown in range(ilvl + 1):
             number = counters.get(shown, levels[shown].start if shown in levels else 1)
             fmt = levels[shown].format if shown in levels else "decimal"

@@ -2,6 +2,11 @@
 them out: python tests/data/layouts/make_office.py (the output is committed beside it).
 
 Each list is written cell by cell, as a clerk types it; nothing here reads the pipeline.
+
+henan-luoyang-mengjin-huimeng-libreoffice.docx is the Henan list opened and saved by
+LibreOffice, which writes Word's numbering its own way (a cell's first paragraph under a
+restarting list instance, the rest under the plain one; 一、 as taiwaneseCountingThousand):
+  (LibreOffice 7.4) soffice --headless --convert-to "docx:MS Word 2007 XML" --outdir OUT henan-….docx
 """
 
 from pathlib import Path
