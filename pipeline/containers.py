@@ -198,11 +198,13 @@ def docx_rows(name: str, data: bytes) -> Iterator[Row]:
                           "open and re-save it in Word or LibreOffice", "format") from None
     numbering = WordNumbering.of(document)  # numbers Word shows but the text lacks
     tables = 0
+    heading = True  # the first paragraph may name the place (会盟镇) without being a title
     for paragraph_number, child in enumerate(document.element.body.iterchildren(), start=1):
         if child.tag.endswith("}p"):  # prose around the tables is not a list row; titles are
             text = numbering.text(Paragraph(child, document)).strip()
-            if text and is_title(text):
+            if text and (is_title(text) or (heading and len(text) < 80)):
                 yield Row(paragraph_number, [text])
+            heading = heading and not text
         elif child.tag.endswith("}tbl"):
             tables += 1
             table = Table(child, document)

@@ -339,3 +339,19 @@ def test_a_heading_with_no_steps_is_a_warning_not_lost_text() -> None:
     document = normalize_bytes("raw/t.txt", text.encode())
     assert document.errors == []
     assert "heading-empty" in {f.code for f in document.findings}
+
+
+def test_place_in_a_docx_first_paragraph_that_is_no_title(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("乙县丙镇")
+    document.add_paragraph("基本履职事项清单")
+    table = document.add_table(rows=2, cols=2)
+    for column, (word, value) in enumerate([("序号", "1"), ("事项名称", "组织工作")]):
+        table.cell(0, column).text = word
+        table.cell(1, column).text = value
+    document.save(tmp_path / "lists.docx")
+    normalized = normalize_path(tmp_path / "lists.docx")
+    assert isinstance(normalized, NormalizedDocument), str(normalized)
+    assert (normalized.town.name, [d.title for d in normalized.duties]) == ("丙镇", ["组织工作"])
