@@ -2,8 +2,8 @@
 
 Rows are told apart by their text, never their markup (<strong>序号</strong>, 序&nbsp;号 and
 序　号 are the same header cell):
-- a title starts a section; a title-like line with no list of its own before the next title
-  is the document's heading (株洲市攸县皇图岭镇履行职责事项清单 over 一、基本履职事项清单);
+- a title starts a section; a line of one text before the first title, or between a title
+  and its header, is a heading of the document (it may name the place);
 - the first row starting with 序号 is the header, and a row under it that only names
   sub-columns (县级部门职责 under a 职责分工 spanning two columns) completes it;
 - the header again after a page break, and labels such as 续表, are dropped;
