@@ -321,7 +321,9 @@ def test_the_build_prints_one_line_for_a_table_with_an_unknown_header(tmp_path: 
 
     rows = "".join(f"{n}\t事项{n}\t甲\n" for n in range(1, 254))
     path = tmp_path / "yizhen.txt"
-    path.write_text("甲县乙镇基本履职事项清单\n序号\t事项名称\t奇怪的列\n" + rows, encoding="utf-8")
+    path.write_text("甲县乙镇上级部门收回事项清单\n序号\t事项名称\t承接部门\t工作方式\n"
+                    "1\t处罚\t县市场监督管理局\t办理\n"
+                    "甲县乙镇基本履职事项清单\n序号\t事项名称\t奇怪的列\n" + rows, encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "pipeline", "build", str(path), "--db",
                              f"sqlite:///{tmp_path / 'x.db'}"], cwd=ROOT, capture_output=True,
                             text=True, timeout=120, env={**os.environ, "PYTHONUTF8": "1"})
@@ -329,8 +331,8 @@ def test_the_build_prints_one_line_for_a_table_with_an_unknown_header(tmp_path: 
     problems = [line for line in result.stderr.splitlines() if "error:" in line]
     assert len(problems) == 2, result.stderr
     assert "奇怪的列" in problems[0] and "253 rows" in problems[0]
-    assert "and 252 more rows like it, to line 255" in problems[1]
-    assert "rows read 253 = 0 duties + 253 quarantined" in result.stdout
+    assert "and 252 more rows like it, to line 258" in problems[1]
+    assert "rows read 254 = 1 duties + 253 quarantined" in result.stdout
 
 
 def test_a_heading_with_no_steps_is_a_warning_not_lost_text() -> None:
