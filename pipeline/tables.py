@@ -125,7 +125,7 @@ def text_format(text: str) -> str:
     for line in LINE_BREAK.split(text, maxsplit=200)[:200]:
         if "\t" in line:
             return "tsv"
-        if "," in line and cell_words(line.split(",")[0]) in headers().fields.seq:
+        if "," in line and cell_words(line.split(",")[0].strip('"')) in headers().fields.seq:
             return "csv"
     return "tsv"
 

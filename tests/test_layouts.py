@@ -357,3 +357,11 @@ def test_place_in_a_docx_first_paragraph_that_is_no_title(tmp_path: Path) -> Non
     normalized = normalize_path(tmp_path / "lists.docx")
     assert isinstance(normalized, NormalizedDocument), str(normalized)
     assert (normalized.town.name, [d.title for d in normalized.duties]) == ("丙镇", ["组织工作"])
+
+
+def test_csv_with_every_cell_quoted() -> None:
+    text = ('"甲县乙镇基本履职事项清单","",""\r\n"序号","事项类别","事项名称"\r\n'
+            '"1","党建","一，二"\r\n')
+    document = normalize_bytes("raw/t.csv", text.encode("utf-8-sig"))
+    assert document.format == "csv"
+    assert [(d.seq, d.category, d.title) for d in document.duties] == [(1, "党建", "一，二")]
