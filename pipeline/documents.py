@@ -27,7 +27,7 @@ FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789"
 # Responsibility columns and the party (上级部门 / 镇 / 承接部门) whose steps they hold.
 PARTIES = {"upper_duties": "upper", "town_duties": "town", "receiver_method": "receiver"}
 # Findings that carry text the steps stage set aside: the text check counts them as kept.
-HOLDING = {"step-empty", "heading-empty", "receiver-missing"}
+HOLDING = {"step-empty", "heading-empty"}
 
 
 def normalize_document(source: Source) -> NormalizedDocument:
