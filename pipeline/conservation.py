@@ -135,6 +135,11 @@ def count_docx_rows(data: bytes, encoding: str | None) -> int:
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         body = etree.fromstring(archive.read("word/document.xml"), parser)
+        numbered_styles = set()  # paragraph styles that number their paragraphs (List Number)
+        if "word/styles.xml" in archive.namelist():
+            styles = etree.fromstring(archive.read("word/styles.xml"), parser)
+            numbered_styles = {style.get(f"{DOCX}styleId") for style in styles.iter(f"{DOCX}style")
+                               if style.find(f"{DOCX}pPr/{DOCX}numPr") is not None}
     count = 0
     for table in body.iter(f"{DOCX}tbl"):
         firsts = [row.find(f"{DOCX}tc") for row in table.iterchildren(f"{DOCX}tr")]
@@ -142,7 +147,10 @@ def count_docx_rows(data: bytes, encoding: str | None) -> int:
         if not any(SPACES.sub("", text) == "序号" for text in texts):
             continue
         for row, cell, text in zip(table.iterchildren(f"{DOCX}tr"), firsts, texts, strict=True):
-            auto = cell is not None and not text.strip() and cell.find(f".//{DOCX}numPr") is not None
+            auto = cell is not None and not text.strip() and (
+                cell.find(f".//{DOCX}numPr") is not None
+                or any(style.get(f"{DOCX}val") in numbered_styles
+                       for style in cell.iter(f"{DOCX}pStyle")))
             count += auto or (is_numbered(text)
                               and is_duty_row([text_of(c) for c in row.iterchildren(f"{DOCX}tc")]))
     return count

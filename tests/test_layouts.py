@@ -365,3 +365,20 @@ def test_csv_with_every_cell_quoted() -> None:
     document = normalize_bytes("raw/t.csv", text.encode("utf-8-sig"))
     assert document.format == "csv"
     assert [(d.seq, d.category, d.title) for d in document.duties] == [(1, "党建", "一，二")]
+
+
+def test_seq_numbered_by_word(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("甲县乙镇基本履职事项清单")
+    table = document.add_table(rows=3, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "序号", "事项名称"
+    for row, title in ((1, "组织工作"), (2, "宣传工作")):
+        table.cell(row, 0).paragraphs[0].style = document.styles["List Number"]
+        table.cell(row, 1).text = title
+    document.save(tmp_path / "auto.docx")
+    normalized = normalize_path(tmp_path / "auto.docx")
+    assert isinstance(normalized, NormalizedDocument), str(normalized)
+    assert [(d.seq, d.title) for d in normalized.duties] == [(1, "组织工作"), (2, "宣传工作")]
+    assert normalized.errors == []
