@@ -1,6 +1,7 @@
 """Read stage: bytes → text, with the container found by content and the encoding recorded."""
 
 import codecs
+import csv
 import hashlib
 import re
 from collections.abc import Iterable
@@ -69,7 +70,12 @@ def parse_source(name: str, data: bytes) -> Source:
     if HTML_START.match(text):
         return Source(name, sha256, "html", encoding, html_rows(name, text), data)
     kind = text_format(text)  # csv or tsv
-    return Source(name, sha256, kind, encoding, read_rows(text, kind), data)
+    try:
+        rows = read_rows(text, kind)
+    except csv.Error as exc:  # quoted text the csv module cannot split (a cell over its limit)
+        raise SourceError(name, f"cannot split it into cells ({exc}); open it in Excel or "
+                          "LibreOffice and save it again as CSV UTF-8", "format") from None
+    return Source(name, sha256, kind, encoding, rows, data)
 
 
 def decode_text(name: str, data: bytes) -> tuple[str, str]:

@@ -382,3 +382,11 @@ def test_seq_numbered_by_word(tmp_path: Path) -> None:
     assert isinstance(normalized, NormalizedDocument), str(normalized)
     assert [(d.seq, d.title) for d in normalized.duties] == [(1, "组织工作"), (2, "宣传工作")]
     assert normalized.errors == []
+
+
+def test_a_csv_cell_over_the_csv_module_limit_is_a_clear_error() -> None:
+    from pipeline.errors import SourceError
+
+    text = '甲县乙镇基本履职事项清单,,\n序号,事项名称,备注\n1,"' + "甲" * 200_000 + '",\n'
+    with pytest.raises(SourceError, match="cannot split it into cells"):
+        normalize_bytes("raw/t.csv", text.encode())
