@@ -78,13 +78,18 @@ def count_html_rows(data: bytes, encoding: str | None) -> int:
 
     root = lxml.html.document_fromstring(CONTROL.sub("", data.decode(encoding or "utf-8")))
     count = 0
+    widths: set[int] = set()  # of the list table before: the next one may continue it
     for table in root.iter("table"):
         if table.find(".//table") is not None:
             continue
         rows = [[text_of(cell) for cell in row.iter("td", "th")] for row in table.iter("tr")]
-        if any(cells and SPACES.sub("", cells[0]) == "序号" for cells in rows):
-            count += sum(1 for cells in rows if cells and is_numbered(cells[0])
-                         and is_duty_row(cells))
+        numbered = [cells for cells in rows if cells and is_numbered(cells[0])]
+        if any(cells and SPACES.sub("", cells[0]) == "序号" for cells in rows) or (
+                numbered and len(numbered[0]) in widths):
+            count += sum(1 for cells in numbered if is_duty_row(cells))
+            widths = {len(cells) for cells in numbered}
+        else:
+            widths = set()
     return count
 
 

@@ -65,22 +65,29 @@ def html_rows(name: str, text: str) -> Iterator[Row]:
     except Exception as exc:  # lxml raises several types for a page it cannot build a tree of
         raise SourceError(name, f"cannot parse the HTML page ({exc})", "format") from None
     element: HtmlElement
+    width: int | None = None  # a list table may go on, without its header, in the next table
     for element in root.iter("p", "h1", "h2", "h3", "h4", "h5", "h6", "div", "table"):
         if element.tag == "table":
             if element.find(".//table") is None:
-                yield from table_rows(element)
+                rows = list(table_rows(element, width))
+                width = len(rows[0].cells) if rows else None
+                yield from rows
         elif next(element.iterancestors("table"), None) is None and not any(
                 child.tag in ("p", "div", "table") for child in element.iterdescendants()):
             title = " ".join(element.text_content().split())
             # <h1> names the page (often the place, once); other elements count when titles.
             if title and len(title) < 80 and (is_title(title) or element.tag == "h1"):
+                width = None
                 yield Row(int(element.sourceline or 0), [title])
 
 
-def table_rows(table: "HtmlElement") -> Iterator[Row]:
-    """Rows with rowspan and colspan filled, each cell as its inner HTML."""
+def table_rows(table: "HtmlElement", continues: int | None = None) -> Iterator[Row]:
+    """Rows with rowspan and colspan filled, each cell as its inner HTML. A table without a
+    序号 header is read only where it continues a list table of `continues` columns: as wide,
+    starting like its rows (续表 after a page break)."""
     rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
-    if not any(is_header_row(row) for row in rows[:3]):
+    if not any(is_header_row(row) for row in rows[:3]) and not (
+            continues and rows and starts_numbered(rows[0], continues)):
         return
     carried: dict[int, tuple[int, str]] = {}  # column → (rows left, cell html) from a rowspan
     for row in rows:
@@ -109,6 +116,15 @@ def table_rows(table: "HtmlElement") -> Iterator[Row]:
                 column += 1
         if any(c.strip() for c in cells):
             yield Row(int(row.sourceline or 0), cells)
+
+
+def starts_numbered(row: "HtmlElement", width: int) -> bool:
+    """A row `width` columns wide whose first cell is a 序号 (3, 3.) or empty (the rest of a
+    row cut by the page)."""
+    cells = row.xpath("./td|./th")
+    words = cell_words(cells[0].text_content()) if cells else "x"
+    return sum(int_attribute(cell, "colspan") for cell in cells) == width and (
+        not words or words.rstrip(".、").isdigit())
 
 
 def is_header_row(row: "HtmlElement") -> bool:

@@ -390,3 +390,16 @@ def test_a_csv_cell_over_the_csv_module_limit_is_a_clear_error() -> None:
     text = '甲县乙镇基本履职事项清单,,\n序号,事项名称,备注\n1,"' + "甲" * 200_000 + '",\n'
     with pytest.raises(SourceError, match="cannot split it into cells"):
         normalize_bytes("raw/t.csv", text.encode())
+
+
+def test_html_table_continued_without_its_header() -> None:
+    page = ("<html><body><p>甲县乙镇基本履职事项清单</p><table><tr><td>序号</td><td>事项名称</td></tr>"
+            "<tr><td>1</td><td>一</td></tr><tr><td>2</td><td>二</td></tr></table>"
+            "<p>续表</p><table><tr><td>3</td><td>三</td></tr></table>"
+            "<table><tr><td>1</td><td>首页</td><td>2025</td></tr></table>"  # not as wide: no rows
+            "<p>甲县乙镇上级部门收回事项清单</p><table><tr><td>序号</td><td>事项名称</td>"
+            "<td>承接部门</td><td>工作方式</td></tr><tr><td>1</td><td>四</td><td>县民政局</td>"
+            "<td>办理</td></tr></table></body></html>")
+    document = normalize_bytes("raw/page.html", page.encode())
+    assert [(d.list, d.seq, d.title) for d in document.duties] == [
+        ("basic", 1, "一"), ("basic", 2, "二"), ("basic", 3, "三"), ("withdrawn", 1, "四")]
