@@ -4,9 +4,11 @@ The CLI calls these and prints what they return; nothing here prints or exits.
 """
 
 import os
+import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar, Union
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from pipeline.budgets import MIB, Budget, over
 from pipeline.errors import DatabaseError, SourceError, mask_url
 from pipeline.records import Finding, NormalizedDocument
 
@@ -89,26 +92,30 @@ class DocumentReport:
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and the files inside folders named (sorted, hidden ones skipped)."""
+    """Files named, and what folders named hold (sorted, hidden ones skipped): whatever in
+    them is not a readable file (a FIFO, a folder, a broken link) is reported when read."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(p for p in sorted(path.iterdir())
-                         if p.is_file() and not p.name.startswith("."))
+            found.extend(p for p in sorted(path.iterdir()) if not p.name.startswith("."))
         else:
             found.append(path)
     return found
 
 
-def normalize_path(path: Path, max_bytes: int | None = None, debug: bool = False) -> Outcome:
+def normalize_path(path: Path, budget: Budget | None = None, debug: bool = False) -> Outcome:
     """Read and normalize one raw document; an unreadable one becomes a single error Finding."""
     from pipeline.documents import normalize_document
-    from pipeline.sources import MAX_BYTES, read_source
+    from pipeline.sources import read_source
 
     try:
-        return normalize_document(read_source(path, max_bytes or MAX_BYTES))
+        return normalize_document(read_source(path, budget or Budget()))
     except SourceError as exc:
         return Finding(path=str(path), code=exc.code, severity="error", message=exc.message)
+    except MemoryError:  # over the worker's address-space limit (run_stage sets it)
+        if debug:
+            raise
+        return out_of_memory(path)
     except Exception as exc:  # a parser bug must not stop the other documents
         if debug:
             raise
@@ -117,47 +124,156 @@ def normalize_path(path: Path, max_bytes: int | None = None, debug: bool = False
                                f"{exc}); please report it with the file attached")
 
 
-def prepare_path(path: Path, max_bytes: int | None = None, debug: bool = False) -> Loadable:
+def prepare_path(path: Path, budget: Budget | None = None, debug: bool = False) -> Loadable:
     """normalize_path, then the database rows: what a build's workers hand the loader."""
     from pipeline.db import prepare
 
-    outcome = normalize_path(path, max_bytes, debug)
-    return outcome if isinstance(outcome, Finding) else prepare(outcome)
+    outcome = normalize_path(path, budget, debug)
+    if isinstance(outcome, Finding):
+        return outcome
+    try:
+        return prepare(outcome)
+    except MemoryError:
+        if debug:
+            raise
+        return out_of_memory(path)
 
 
-def normalize_paths(paths: list[Path], jobs: int = 1, max_bytes: int | None = None,
+def out_of_memory(path: Path) -> Finding:
+    import resource
+
+    limit, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if limit == resource.RLIM_INFINITY:
+        message = "ran out of memory while being read"
+    else:
+        message = (f"needs more memory than the {limit // MIB:,} MiB limit while being read, "
+                   + over("max_memory", f"{limit // MIB:,} MiB"))
+    return Finding(path=str(path), code="too-large", severity="error", message=message)
+
+
+def normalize_paths(paths: list[Path], jobs: int = 1, budget: Budget | None = None,
                     debug: bool = False) -> Iterator[tuple[Path, Outcome]]:
     """Normalize documents in order, over `jobs` worker processes when jobs > 1."""
-    return run_stage(normalize_path, paths, jobs, max_bytes, debug)
+    return run_stage(normalize_path, paths, jobs, budget, debug)
 
 
-def prepare_paths(paths: list[Path], jobs: int = 1, max_bytes: int | None = None,
+def prepare_paths(paths: list[Path], jobs: int = 1, budget: Budget | None = None,
                   debug: bool = False) -> Iterator[tuple[Path, Loadable]]:
     """Normalize documents and prepare their rows, in order, over `jobs` worker processes."""
-    return run_stage(prepare_path, paths, jobs, max_bytes, debug)
+    return run_stage(prepare_path, paths, jobs, budget, debug)
 
 
-def run_stage(stage: Callable[[Path, int | None, bool], T], paths: list[Path], jobs: int,
-              max_bytes: int | None, debug: bool) -> Iterator[tuple[Path, T]]:
-    """stage(path) for each path, in order, over `jobs` worker processes when jobs > 1."""
-    if jobs <= 1 or len(paths) <= 1:
+# Workers start from a fork server that has imported these, not from the loading process:
+# a worker's memory limit then measures the document, not the loader's heap, and no process
+# is forked while the pool's own threads run.
+WORKER_MODULES = ["pipeline.builds", "pipeline.documents", "pipeline.db"]
+# A worker is replaced after this many documents, so that its heap cannot creep up to the limit.
+TASKS_PER_WORKER = 50
+
+
+def run_stage(stage: Callable[[Path, Budget | None, bool], T], paths: list[Path], jobs: int,
+              budget: Budget | None, debug: bool) -> Iterator[tuple[Path, T | Finding]]:
+    """stage(path) for each path, in order, each in a worker process under the budget's memory
+    limit and timeout; in this process only when both are off and jobs is 1.
+
+    A worker that dies (killed, as the out-of-memory killer does) or runs out of time fails
+    its own document, with a finding naming it; it is replaced and the build goes on.
+    """
+    budget = budget or Budget()
+    if not budget.isolated and (jobs <= 1 or len(paths) <= 1):
         for path in paths:
-            yield path, stage(path, max_bytes, debug)
+            yield path, stage(path, budget, debug)
         return
+    import multiprocessing
+
+    from pebble import ProcessPool
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WORKER_MODULES)
     # A bounded window of submitted documents: the loader may be slower than the workers, and
     # finished documents must not pile up in memory (a province is thousands of towns).
-    # Workers run at a lower priority: the single loading process is the pipeline's
-    # bottleneck, and on a machine with as many workers as cores it must not wait for one.
-    with ProcessPoolExecutor(max_workers=jobs, initializer=lower_priority) as pool:
-        window: deque[tuple[Path, Future[T]]] = deque()
+    with ProcessPool(max_workers=max(1, min(jobs, len(paths))), max_tasks=TASKS_PER_WORKER,
+                     initializer=start_worker, initargs=(budget.max_memory,),
+                     context=context) as pool:
+        window: deque[tuple[Path, Future[bytes]]] = deque()
         for path in paths:
-            window.append((path, pool.submit(stage, path, max_bytes, debug)))
+            window.append((path, pool.schedule(in_worker, (stage, path, budget, debug),
+                                               timeout=budget.timeout or None)))
             if len(window) >= 4 * jobs:
                 done_path, future = window.popleft()
-                yield done_path, future.result()
+                outcome = worker_result(done_path, future, budget, debug)
+                yield done_path, outcome
         while window:
             done_path, future = window.popleft()
-            yield done_path, future.result()
+            outcome = worker_result(done_path, future, budget, debug)
+            yield done_path, outcome
+
+
+def in_worker(stage: Callable[[Path, Budget | None, bool], T], path: Path, budget: Budget,
+              debug: bool) -> bytes:
+    """stage(path), pickled here: a result too large for the memory limit to pickle is then
+    a finding of its document, not a worker dying with a traceback."""
+    try:
+        return pickle.dumps(stage(path, budget, debug), pickle.HIGHEST_PROTOCOL)
+    except MemoryError:
+        if debug:
+            raise
+        return pickle.dumps(out_of_memory(path))
+
+
+def worker_result(path: Path, future: "Future[bytes]", budget: Budget,
+                  debug: bool) -> T | Finding:
+    """A worker's outcome, or the finding that says how its worker failed."""
+    from pebble import ProcessExpired
+
+    try:
+        outcome: T | Finding = pickle.loads(future.result())
+        return outcome
+    except TimeoutError:
+        message = (f"reading it took longer than {budget.timeout:g} seconds and was stopped, "
+                   + over("timeout", f"{budget.timeout:g}-second"))
+        return Finding(path=str(path), code="timeout", severity="error", message=message)
+    except ProcessExpired as exc:
+        if debug:
+            raise
+        return Finding(path=str(path), code="worker-died", severity="error",
+                             message=f"the worker process reading it {how_it_ended(exc.exitcode)}"
+                                     "; nothing of it was loaded. If the file is genuine, raise "
+                                     "--max-memory or free memory, then build again")
+    except BrokenProcessPool as exc:  # no worker could be started at all
+        if debug:
+            raise
+        return Finding(path=str(path), code="worker-died", severity="error",
+                       message=f"no worker process could read it ({exc}); build again")
+
+
+def how_it_ended(exitcode: int) -> str:
+    """how_it_ended(-9) -> "was killed (SIGKILL, as the out-of-memory killer does)"."""
+    import signal
+
+    if exitcode == -signal.SIGKILL:
+        return "was killed (SIGKILL, as the out-of-memory killer does)"
+    if exitcode < 0:
+        try:
+            return f"was ended by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"was ended by signal {-exitcode}"
+    return f"exited with status {exitcode}"
+
+
+def start_worker(max_memory: int) -> None:
+    """Set up a worker: a lower priority, and its memory limit (0: none).
+
+    Workers run at a lower priority: the single loading process is the pipeline's
+    bottleneck, and on a machine with as many workers as cores it must not wait for one.
+    """
+    import resource
+
+    lower_priority()
+    if max_memory:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = max_memory if hard == resource.RLIM_INFINITY else min(max_memory, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 def lower_priority() -> None:
@@ -183,10 +299,10 @@ def write_normalized(doc: NormalizedDocument, out: Path) -> None:
     partial.replace(out)
 
 
-def normalize_to_json(paths: list[Path], out: Path, max_bytes: int | None = None,
+def normalize_to_json(paths: list[Path], out: Path, budget: Budget | None = None,
                       progress: Callable[[], None] | None = None) -> Iterator[DocumentReport]:
     """Write each document's JSON into `out` (or to `out` itself when it names a .json)."""
-    for path, outcome in normalize_paths(paths, max_bytes=max_bytes):
+    for path, outcome in normalize_paths(paths, budget=budget):
         if progress:
             progress()
         if isinstance(outcome, Finding):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pipeline import DEFAULT_URL
+from pipeline.budgets import MIB, Budget, parse_size
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -44,6 +45,37 @@ published_option = click.option(
 list_choice = click.Choice(["basic", "cooperative", "withdrawn"])
 
 
+def size(value: str | int) -> int:
+    try:
+        return value if isinstance(value, int) else parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+# Limits per document (pipeline/budgets.py); a document over one is an error naming its flag.
+DEFAULT_BUDGET = Budget()
+budget_options = [
+    click.option("--max-bytes", type=click.IntRange(1), default=DEFAULT_BUDGET.max_bytes,
+                 show_default=True,
+                 help="Largest input file to accept, in bytes (an xlsx/docx may unpack to 4×)."),
+    click.option("--max-cells", type=click.IntRange(1), default=DEFAULT_BUDGET.max_cells,
+                 show_default=True,
+                 help="Largest table or sheet to fill, in cells (rows × columns, spans filled)."),
+    click.option("--max-memory", type=size, default=f"{DEFAULT_BUDGET.max_memory // MIB}M",
+                 show_default=True, metavar="SIZE",
+                 help="Memory a worker may use to parse one document (512M, 2G; 0: no limit)."),
+    click.option("--timeout", type=click.FloatRange(0), default=DEFAULT_BUDGET.timeout,
+                 show_default=True,
+                 help="Seconds a worker may take to parse one document (0: no limit)."),
+]
+
+
+def with_budget(command: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(budget_options):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dutylists")
 def cli() -> None:
@@ -60,15 +92,17 @@ def cli() -> None:
 @force_option
 @shrink_option
 @published_option
-@click.option("--max-bytes", type=click.IntRange(1), help="Largest input file to accept.")
+@with_budget
 @debug_option
 def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, accept_shrink: bool,
-          published: "datetime | None", max_bytes: int | None, debug: bool) -> None:
+          published: "datetime | None", max_bytes: int, max_cells: int, max_memory: int,
+          timeout: float, debug: bool) -> None:
     """Read, normalize and load documents or folders (default raw/)."""
     from pipeline.builds import LoadOptions, discover, load_outcomes, prepare_paths
 
     files = discover(paths or [Path("raw")])
-    outcomes = prepare_paths(files, jobs, max_bytes, debug)
+    budget = Budget(max_bytes, max_cells, max_memory, timeout)
+    outcomes = prepare_paths(files, jobs, budget, debug)
     options = LoadOptions(force, accept_shrink, published.date() if published else None)
     run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], options, tick),
                    len(files), debug)
@@ -81,12 +115,14 @@ def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, accept_shri
               show_default=True, help="Output folder, or a .json file for a single input.")
 @click.option("--exit-zero", is_flag=True,
               help="Exit 0 when the JSON was written, even if rows were quarantined.")
-@click.option("--max-bytes", type=click.IntRange(1), help="Largest input file to accept.")
-def normalize(paths: tuple[Path, ...], out: Path, exit_zero: bool, max_bytes: int | None) -> None:
+@with_budget
+def normalize(paths: tuple[Path, ...], out: Path, exit_zero: bool, max_bytes: int,
+              max_cells: int, max_memory: int, timeout: float) -> None:
     """Normalize raw documents into normalized/<name>.json without loading them."""
     from pipeline.builds import normalize_to_json
 
-    run_and_report(lambda tick: normalize_to_json(list(paths), out, max_bytes, tick),
+    budget = Budget(max_bytes, max_cells, max_memory, timeout)
+    run_and_report(lambda tick: normalize_to_json(list(paths), out, budget, tick),
                    len(paths), debug=False, exit_zero=exit_zero)
 
 

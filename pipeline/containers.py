@@ -11,24 +11,25 @@ steps stage; xlsx and docx cells are plain text with one line per paragraph.
 
 import io
 import zipfile
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
+from pipeline.budgets import Budget, over
 from pipeline.errors import SourceError
 from pipeline.tables import Row, cell_words, is_title
 from pipeline.text import CONTROL
 from pipeline.wordnumbering import WordNumbering
 
 if TYPE_CHECKING:
+    from lxml.etree import _Element
     from lxml.html import HtmlElement
 
-# Defences against hostile archives: an xlsx/docx is a zip of XML.
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
-MAX_ROWS = 100_000
-MAX_CELLS = 2_000_000
+# A span is capped as browsers cap colspan (HTML: at most 1000); the filled grid is then
+# checked against Budget.max_cells before it is built.
+SPAN_CAP = 1000
 
 
-def zip_format(name: str, data: bytes) -> str:
+def zip_format(name: str, data: bytes, budget: Budget) -> str:
     """ "xlsx" or "docx" by the archive's parts; refuses zip bombs and other archives."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -36,11 +37,12 @@ def zip_format(name: str, data: bytes) -> str:
     except zipfile.BadZipFile as exc:
         raise SourceError(name, f"a damaged zip container ({exc}); download it again", "format") \
             from None
+    # zipfile never unpacks past a member's declared size, so the directory's sum is a bound.
     unzipped = sum(member.file_size for member in members)
-    if unzipped > MAX_UNZIPPED_BYTES:
-        raise SourceError(name, f"the archive unpacks to {unzipped:,} bytes, over the "
-                          f"{MAX_UNZIPPED_BYTES:,}-byte limit: refusing a possible zip bomb",
-                          "too-large")
+    if unzipped > budget.max_unpacked:
+        raise SourceError(name, f"the archive unpacks to {unzipped:,} bytes (a zip bomb?), "
+                          + over("max_bytes", f"{budget.max_unpacked:,}-byte unpacked "
+                                 "(4 × --max-bytes)"), "too-large")
     names = {member.filename for member in members}
     if "xl/workbook.xml" in names:
         return "xlsx"
@@ -50,7 +52,28 @@ def zip_format(name: str, data: bytes) -> str:
                       "build the files inside", "format")
 
 
-def html_rows(name: str, text: str) -> Iterator[Row]:
+def check_grid(name: str, what: str, rows: list[list[tuple[str, int]]], budget: Budget) -> None:
+    """Refuse a table whose filled grid is over budget, from (text, slots it covers) per cell.
+
+    Checked before the grid is built: its cells (rows × columns once spans are filled), and
+    its text, since one long cell repeated by a span is a row as long as all its copies.
+    """
+    cells = sum(slots for row in rows for _, slots in row)
+    if cells > budget.max_cells:
+        raise too_many_cells(name, what, cells, budget)
+    text = sum(len(content) * slots for row in rows for content, slots in row)
+    if text > budget.max_unpacked:
+        raise SourceError(name, f"{what} holds {text:,} characters, "
+                          + over("max_bytes", f"{budget.max_unpacked:,}-character (4 × --max-bytes)"),
+                          "too-large")
+
+
+def too_many_cells(name: str, what: str, cells: int, budget: Budget) -> SourceError:
+    return SourceError(name, f"{what} fills {cells:,} cells, "
+                       + over("max_cells", f"{budget.max_cells:,}-cell"), "too-large")
+
+
+def html_rows(name: str, text: str, budget: Budget) -> Iterator[Row]:
     """List titles and the rows of list tables, in page order; page chrome is skipped.
 
     A table counts when one of its first rows starts with 序号, so navigation and layout
@@ -69,7 +92,7 @@ def html_rows(name: str, text: str) -> Iterator[Row]:
     for element in root.iter("p", "h1", "h2", "h3", "h4", "h5", "h6", "div", "table"):
         if element.tag == "table":
             if element.find(".//table") is None:
-                rows = list(table_rows(element, width))
+                rows = list(table_rows(name, element, budget, width))
                 width = len(rows[0].cells) if rows else None
                 yield from rows
         elif next(element.iterancestors("table"), None) is None and not any(
@@ -81,18 +104,29 @@ def html_rows(name: str, text: str) -> Iterator[Row]:
                 yield Row(int(element.sourceline or 0), [title])
 
 
-def table_rows(table: "HtmlElement", continues: int | None = None) -> Iterator[Row]:
+def table_rows(name: str, table: "HtmlElement", budget: Budget,
+               continues: int | None = None) -> Iterator[Row]:
     """Rows with rowspan and colspan filled, each cell as its inner HTML. A table without a
     序号 header is read only where it continues a list table of `continues` columns: as wide,
-    starting like its rows (续表 after a page break)."""
+    starting like its rows (续表 after a page break).
+
+    The filled grid's size is known from the spans alone, and checked before it is built:
+    a cell covers colspan × (rowspan, cut at the table's end) slots, and no two overlap.
+    """
     rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
     if not any(is_header_row(row) for row in rows[:3]) and not (
             continues and rows and starts_numbered(rows[0], continues)):
         return
+    spans = [[(inner_html(cell), span(cell, "colspan"), span(cell, "rowspan"))
+              for cell in row.xpath("./td|./th")] for row in rows]
+    covers = [[(html, across * min(down, len(rows) - index)) for html, across, down in cells]
+              for index, cells in enumerate(spans)]
+    check_grid(name, f"the table on line {rows[0].sourceline or 0}, once rowspan and colspan "
+               "are filled,", covers, budget)
     carried: dict[int, tuple[int, str]] = {}  # column → (rows left, cell html) from a rowspan
-    for row in rows:
+    for row, row_spans in zip(rows, spans, strict=True):
         cells: list[str] = []
-        sources = iter(row.xpath("./td|./th"))
+        sources = iter(row_spans)
         column = 0
         while True:
             if column in carried:
@@ -103,13 +137,11 @@ def table_rows(table: "HtmlElement", continues: int | None = None) -> Iterator[R
                     del carried[column]
                 column += 1
                 continue
-            cell = next(sources, None)
-            if cell is None:
+            source = next(sources, None)
+            if source is None:
                 break
-            html = inner_html(cell)
-            span = int_attribute(cell, "colspan")
-            down = int_attribute(cell, "rowspan")
-            for _ in range(span):
+            html, across, down = source
+            for _ in range(across):
                 cells.append(html)
                 if down > 1:
                     carried[column] = (down - 1, html)
@@ -123,7 +155,7 @@ def starts_numbered(row: "HtmlElement", width: int) -> bool:
     row cut by the page)."""
     cells = row.xpath("./td|./th")
     words = cell_words(cells[0].text_content()) if cells else "x"
-    return sum(int_attribute(cell, "colspan") for cell in cells) == width and (
+    return sum(span(cell, "colspan") for cell in cells) == width and (
         not words or words.rstrip(".、").isdigit())
 
 
@@ -143,42 +175,143 @@ def inner_html(cell: "HtmlElement") -> str:
     return "".join(parts).strip()
 
 
-def int_attribute(cell: "HtmlElement", name: str) -> int:
+def span(cell: "HtmlElement", name: str) -> int:
+    """A colspan or rowspan between 1 and SPAN_CAP; anything unreadable counts as 1."""
     try:
-        return max(1, min(int(cell.get(name, "1")), 1000))
-    except ValueError:
+        return max(1, min(int(cell.get(name, "1")), SPAN_CAP))
+    except ValueError:  # not a number, or more digits than int() accepts
         return 1
 
 
-def xlsx_rows(name: str, data: bytes) -> Iterator[Row]:
-    """Every sheet's rows in order, merged ranges filled with their top-left value."""
+def xlsx_rows(name: str, data: bytes, budget: Budget) -> Iterator[Row]:
+    """Every sheet's rows in order, merged ranges filled with their top-left value.
+
+    openpyxl streams the sheets (read-only mode); each sheet's XML is first measured
+    (measure_sheet), so that the grid openpyxl pads rows to, and the merged ranges filled
+    here, are known to fit the budget before any of them is built.
+    """
     import openpyxl  # uses defusedxml when it is installed, which our dependencies ensure
 
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise SourceError(name, f"cannot open the workbook ({root_cause(exc)}); "
                           "open and re-save it in Excel or LibreOffice", "format") from None
-    cells_read = 0
-    for sheet in workbook.worksheets:
-        if sheet.max_row > MAX_ROWS:
-            raise SourceError(name, f"sheet {sheet.title} has {sheet.max_row:,} rows, over the "
-                              f"{MAX_ROWS:,}-row limit", "too-large")
-        merged = {}
-        for cell_range in sheet.merged_cells.ranges:
-            value = sheet.cell(cell_range.min_row, cell_range.min_col).value
-            for row in range(cell_range.min_row, cell_range.max_row + 1):
-                for column in range(cell_range.min_col, cell_range.max_col + 1):
-                    merged[row, column] = value
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells_read += len(values)
-            if cells_read > MAX_CELLS:
-                raise SourceError(name, f"more than {MAX_CELLS:,} cells: refusing to read on",
-                                  "too-large")
-            cells = [cell_text(merged.get((number, column), value))
-                     for column, value in enumerate(values, start=1)]
-            if any(c.strip() for c in cells):
-                yield Row(number, cells, sheet.title)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for sheet in workbook.worksheets:
+                # Read-only sheets keep the path of their XML part; merged cells are not exposed.
+                part = str(sheet._worksheet_path)  # type: ignore[attr-defined]
+                with archive.open(part) as xml:
+                    extent = measure_sheet(name, sheet.title, xml, budget)
+                yield from sheet_rows(sheet, extent)
+    except (SourceError, MemoryError):
+        raise
+    except Exception as exc:  # streamed, a damaged sheet shows only when it is read
+        raise SourceError(name, f"cannot open the workbook ({root_cause(exc)}); "
+                          "open and re-save it in Excel or LibreOffice", "format") from None
+    finally:
+        workbook.close()
+
+
+class Extent:
+    """What a sheet's XML holds: cells with a value, the grid they and the merges span."""
+
+    def __init__(self) -> None:
+        self.cells = 0
+        self.rows = 0
+        self.columns = 0
+        self.merges: list[tuple[int, int, int, int]] = []  # min_col, min_row, max_col, max_row
+        self.merged_cells = 0
+
+
+def measure_sheet(name: str, title: str, xml: IO[bytes], budget: Budget) -> Extent:
+    """Stream a sheet's XML once: count its cells, find its extent and its merged ranges.
+
+    The declared <dimension> is not trusted (it may be missing or wrong); rows and columns
+    are those of cells that hold a value, and of merged ranges.
+    """
+    from lxml import etree
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, range_boundaries
+
+    extent = Extent()
+    where = f"sheet {title}"
+    row = column = 0
+    events = etree.iterparse(xml, events=("end",), tag=("{*}row", "{*}c", "{*}mergeCell"),
+                             resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        for _, element in events:
+            tag = etree.QName(element).localname
+            try:
+                if tag == "row":
+                    row = int(element.get("r") or row + 1)
+                    column = 0
+                elif tag == "c":
+                    reference = element.get("r")
+                    if reference:
+                        letters, row = coordinate_from_string(reference)
+                        column = column_index_from_string(letters)
+                    else:
+                        column += 1
+                    if len(element):  # <v> or <is>: a value, not only a style
+                        extent.cells += 1
+                        extent.rows = max(extent.rows, row)
+                        extent.columns = max(extent.columns, column)
+                        if extent.cells > budget.max_cells:
+                            raise too_many_cells(name, f"{where} has more than "
+                                                 f"{budget.max_cells:,} cells and", extent.cells,
+                                                 budget)
+                elif tag == "mergeCell":
+                    low_col, low_row, high_col, high_row = range_boundaries(element.get("ref", ""))
+                    if None in (low_col, low_row, high_col, high_row):
+                        continue  # a whole row or column, which Excel never writes as a merge
+                    bounds = (low_col or 0, low_row or 0, high_col or 0, high_row or 0)
+                    extent.merges.append(bounds)
+                    extent.merged_cells += (bounds[2] - bounds[0] + 1) * (bounds[3] - bounds[1] + 1)
+                    extent.rows = max(extent.rows, bounds[3])
+                    extent.columns = max(extent.columns, bounds[2])
+                    if extent.merged_cells > budget.max_cells:
+                        raise too_many_cells(name, f"{where}'s merged ranges (the last "
+                                             f"{element.get('ref')})", extent.merged_cells, budget)
+            except (ValueError, TypeError):
+                raise SourceError(name, f"{where}: a cell reference that is not valid "
+                                  f"({etree.tostring(element)[:80]!r}); open and re-save it in "
+                                  "Excel or LibreOffice", "format") from None
+            element.clear()
+            while element.getprevious() is not None:  # keep memory flat on a long sheet
+                del element.getparent()[0]
+    except etree.XMLSyntaxError as exc:
+        raise SourceError(name, f"{where}: damaged XML ({exc}); open and re-save it in Excel "
+                          "or LibreOffice", "format") from None
+    if extent.rows * extent.columns > budget.max_cells:
+        raise too_many_cells(name, f"{where} spans {extent.rows:,} rows × {extent.columns:,} "
+                             "columns and", extent.rows * extent.columns, budget)
+    return extent
+
+
+def sheet_rows(sheet: Any, extent: Extent) -> Iterator[Row]:
+    """A measured sheet's rows, each padded to the sheet's width, merged ranges filled.
+
+    `sheet` is a ReadOnlyWorksheet, whose stubs type its rows as a Worksheet's.
+    """
+    if not extent.rows or not extent.columns:
+        return
+    sheet.reset_dimensions()  # the declared <dimension> may cut rows off; ours is measured
+    starting: dict[int, list[tuple[int, int, int, int]]] = {}
+    for merge in extent.merges:
+        starting.setdefault(merge[1], []).append(merge)
+    active: list[tuple[tuple[int, int, int, int], object]] = []  # (range, top-left value)
+    rows = sheet.iter_rows(min_row=1, max_row=extent.rows, max_col=extent.columns,
+                           values_only=True)
+    for number, values in enumerate(rows, start=1):
+        filled: list[object] = list(values)
+        active += [(merge, filled[merge[0] - 1]) for merge in starting.get(number, [])]
+        for (low_col, _, high_col, _), value in active:
+            filled[low_col - 1:high_col] = [value] * (high_col - low_col + 1)
+        active = [(merge, value) for merge, value in active if merge[3] > number]
+        cells = [cell_text(value) for value in filled]
+        if any(c.strip() for c in cells):
+            yield Row(number, cells, sheet.title)
 
 
 def root_cause(exc: BaseException) -> str:
@@ -198,13 +331,13 @@ def cell_text(value: object) -> str:
     return str(value).replace("\r\n", "\n")
 
 
-def docx_rows(name: str, data: bytes) -> Iterator[Row]:
+def docx_rows(name: str, data: bytes, budget: Budget) -> Iterator[Row]:
     """Title paragraphs and table rows in body order; a cell's paragraphs become lines.
 
     Rows are numbered within their table ("table 2", row 5); titles by body position.
+    python-docx parses the XML (lxml with entities unresolved, no network, no huge trees).
     """
     import docx
-    from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     try:
@@ -223,9 +356,55 @@ def docx_rows(name: str, data: bytes) -> Iterator[Row]:
             heading = heading and not text
         elif child.tag.endswith("}tbl"):
             tables += 1
-            table = Table(child, document)
-            for row_number, row in enumerate(table.rows, start=1):
-                cells = ["\n".join(numbering.text(p) for p in cell.paragraphs)
-                         for cell in row.cells]
-                if any(c.strip() for c in cells):
-                    yield Row(row_number, cells, f"table {tables}")
+            yield from docx_table_rows(name, child, f"table {tables}", budget,
+                                       lambda p: numbering.text(Paragraph(p, document)))  # type: ignore[arg-type]
+
+
+def docx_table_rows(name: str, table: "_Element", where: str, budget: Budget,
+                    text_of: Callable[["_Element"], str]) -> Iterator[Row]:
+    """A Word table's rows on its layout grid: a cell spanning columns (w:gridSpan) repeats,
+    a cell continuing a vertical merge (w:vMerge) repeats the one above. A cell's paragraphs
+    are its lines, each read by `text_of` (as Word shows it, with its automatic number).
+
+    The grid's size is counted from the spans and checked before any row is built.
+    """
+    from docx.oxml.ns import qn
+
+    rows = table.findall(qn("w:tr"))
+    layout = [[(cell, grid_span(cell), "\n".join(text_of(p) for p in cell.findall(qn("w:p"))))
+               for cell in row.findall(qn("w:tc"))] for row in rows]
+    check_grid(name, f"{where}, once its w:gridSpan are filled,",
+               [[(text, width) for _, width, text in cells] for cells in layout], budget)
+    above: dict[int, str] = {}  # grid column → text of the cell there in the row above
+    for row_number, (row, cells) in enumerate(zip(rows, layout, strict=True), start=1):
+        texts: list[str] = []
+        column = word_int(row.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}"), 0)
+        current: dict[int, str] = {}
+        for cell, width, own in cells:
+            merge = cell.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
+            continued = merge is not None and merge.get(qn("w:val"), "continue") == "continue"
+            text = above.get(column, "") if continued else own
+            texts += [text] * width
+            current[column] = text
+            column += width
+        above = current
+        if any(t.strip() for t in texts):
+            yield Row(row_number, texts, where)
+
+
+def grid_span(cell: "_Element") -> int:
+    from docx.oxml.ns import qn
+
+    return word_int(cell.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}"), 1)
+
+
+def word_int(element: "_Element | None", default: int) -> int:
+    """The w:val of a w:gridSpan or w:gridBefore, between 0 and SPAN_CAP (default if absent)."""
+    from docx.oxml.ns import qn
+
+    if element is None:
+        return default
+    try:
+        return max(0, min(int(element.get(qn("w:val"), default)), SPAN_CAP))
+    except ValueError:  # not a number, or more digits than int() accepts
+        return default

@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import PurePath
 
 from pipeline import parser_version
+from pipeline.budgets import INT32_MAX
 from pipeline.conservation import count_rows, is_numbered, lost_text
 from pipeline.dates import date_line, find_published
 from pipeline.departments import resolve_departments, split_departments, split_receiver
@@ -269,6 +270,8 @@ def parse_duty(row: Row, kind: ListKind, layout: Layout, category: str | None,
     if seq is None:
         what = "a second header row that differs from the first" if values["seq"] == "序号" \
             else f"序号 {values['seq']!r} is not a whole number"
+        if seq_digits(values["seq"]) is not None:
+            what = f"序号 {values['seq']!r} is larger than the {INT32_MAX:,} a database column holds"
         found.quarantine(row, "seq", f"{what}; fix the 序号 cell", "seq")
         return None
     if not values.get("title"):
@@ -317,9 +320,19 @@ def heading_mark() -> re.Pattern[str]:
 
 
 def parse_seq(text: str) -> int | None:
-    """parse_seq("１２") -> 12; parse_seq("12.") -> 12; parse_seq("十二") -> None."""
+    """parse_seq("１２") -> 12; parse_seq("12.") -> 12; parse_seq("十二") -> None;
+    parse_seq("3000000000") -> None: over INT32_MAX, the most an INTEGER column holds."""
+    digits = seq_digits(text)
+    if digits is None or len(digits) > len(str(INT32_MAX)):  # int() refuses 4,300 digits
+        return None
+    number = int(digits)
+    return number if number <= INT32_MAX else None
+
+
+def seq_digits(text: str) -> str | None:
+    """seq_digits("０１２.") -> "12"; seq_digits("十二") -> None."""
     text = text.translate(FULL_WIDTH_DIGITS).rstrip(".、．")
-    return int(text) if text.isascii() and text.isdigit() else None
+    return (text.lstrip("0") or "0") if text.isascii() and text.isdigit() else None
 
 
 def check_sequences(duties: list[Duty], found: Collector) -> None:

@@ -2,18 +2,23 @@
 
 import codecs
 import csv
+import errno
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from pipeline.budgets import Budget, over
 from pipeline.containers import docx_rows, html_rows, xlsx_rows, zip_format
 from pipeline.errors import SourceError
 from pipeline.readers import read_container
 from pipeline.tables import Row, read_rows, text_format
 
-MAX_BYTES = 50 * 1024 * 1024
+DEFAULT = Budget()
 
 # Byte-order marks first, then the encodings tried on the whole file, in order.
 BOMS = [
@@ -39,21 +44,75 @@ class Source:
     data: bytes = b""  # the file as read, for the checks that count rows without the parser
 
 
-def read_source(path: Path, max_bytes: int = MAX_BYTES) -> Source:
+def read_source(path: Path, budget: Budget = DEFAULT) -> Source:
     """Read one document; raise SourceError with what to do when it cannot be read."""
+    return parse_source(str(path), read_bytes(path, budget.max_bytes), budget)
+
+
+# Opened without blocking (a FIFO would wait for a writer for ever) and never as our
+# controlling terminal; whether it is a regular file is then asked of the open descriptor.
+OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+KINDS = [(stat.S_ISDIR, "a folder (folders inside a folder are not searched)"),
+         (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+         (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]
+
+
+def read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file, read once and at most max_bytes of them.
+
+    The limit holds while reading, not only by the size stat reports (a symlink to
+    /dev/zero reports 0 bytes); a file that changed while it was read is refused.
+    """
     name = str(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SourceError(name, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit "
-                              "(raise it with --max-bytes if the file is genuine)", "too-large")
-        data = path.read_bytes()
+        descriptor = os.open(path, OPEN_FLAGS)
     except OSError as exc:
-        raise SourceError(name, f"cannot read file: {exc.strerror}") from exc
-    return parse_source(name, data)
+        reason = ("a symbolic link that leads round in a loop" if exc.errno == errno.ELOOP
+                  else exc.strerror)
+        raise SourceError(name, f"cannot read file: {reason}") from None
+    try:
+        before = os.fstat(descriptor)
+        if not stat.S_ISREG(before.st_mode):
+            what = next((kind for test, kind in KINDS if test(before.st_mode)), "not a file")
+            raise SourceError(name, f"this is {what}, not a regular file; only files are read",
+                              "not-a-file")
+        if before.st_size > max_bytes:
+            raise SourceError(name, f"file is {before.st_size:,} bytes, "
+                              + over("max_bytes", f"{max_bytes:,}-byte"), "too-large")
+        os.set_blocking(descriptor, True)
+        file = os.fdopen(descriptor, "rb", buffering=0)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with file:
+        try:
+            data = read_at_most(file, max_bytes + 1)
+        except OSError as exc:
+            raise SourceError(name, f"cannot read file: {exc.strerror}") from None
+        after = os.fstat(descriptor)
+    if len(data) > max_bytes:
+        raise SourceError(name, f"file holds more than {max_bytes:,} bytes, "
+                          + over("max_bytes", f"{max_bytes:,}-byte"), "too-large")
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) \
+            or len(data) != after.st_size:
+        raise SourceError(name, "changed while being read; build again", "changed")
+    return data
 
 
-def parse_source(name: str, data: bytes) -> Source:
+def read_at_most(file: BinaryIO, limit: int) -> bytes:
+    """Up to `limit` bytes, read in chunks so that nothing larger is ever asked for."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = file.read(min(1024 * 1024, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def parse_source(name: str, data: bytes, budget: Budget = DEFAULT) -> Source:
     """Find the container by content, decode text, and return the document's rows."""
     if not data.strip():
         raise SourceError(name, "file is empty", "empty")
@@ -61,14 +120,14 @@ def parse_source(name: str, data: bytes) -> Source:
     if (legacy := read_container(name, data)) is not None:  # .xls .doc .wps .rtf .pdf
         return Source(name, sha256, legacy[0], None, legacy[1], data)
     if data.startswith(b"PK\x03\x04"):
-        kind = zip_format(name, data)
-        rows = xlsx_rows(name, data) if kind == "xlsx" else docx_rows(name, data)
-        return Source(name, sha256, kind, None, rows, data)
+        kind = zip_format(name, data, budget)
+        reader = xlsx_rows if kind == "xlsx" else docx_rows
+        return Source(name, sha256, kind, None, reader(name, data, budget), data)
     text, encoding = decode_text(name, data)
     if "\x00" in text:
         raise SourceError(name, "file holds NUL bytes: binary data, not a list", "binary")
     if HTML_START.match(text):
-        return Source(name, sha256, "html", encoding, html_rows(name, text), data)
+        return Source(name, sha256, "html", encoding, html_rows(name, text, budget), data)
     kind = text_format(text)  # csv or tsv
     try:
         rows = read_rows(text, kind)
