@@ -12,7 +12,9 @@ steps stage; xlsx and docx cells are plain text with one line per paragraph.
 import io
 import zipfile
 from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from lxml import etree
 
 from pipeline.budgets import Budget, over
 from pipeline.errors import SourceError
@@ -214,6 +216,13 @@ def xlsx_rows(name: str, data: bytes, budget: Budget) -> Iterator[Row]:
         workbook.close()
 
 
+# Counted by lxml, not cell by cell in Python: a cell with a child (<v>, <is>) holds a value,
+# a bare one only a style.
+COUNT_VALUES = etree.XPath("count(*[*])")
+LAST_VALUE = etree.XPath("string(*[*][last()]/@r)")
+LAST_POSITION = etree.XPath("count(*[*][last()]/preceding-sibling::*) + 1")
+
+
 class Extent:
     """What a sheet's XML holds: cells with a value, the grid they and the merges span."""
 
@@ -231,37 +240,31 @@ def measure_sheet(name: str, title: str, xml: IO[bytes], budget: Budget) -> Exte
     The declared <dimension> is not trusted (it may be missing or wrong); rows and columns
     are those of cells that hold a value, and of merged ranges.
     """
-    from lxml import etree
     from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, range_boundaries
 
     extent = Extent()
     where = f"sheet {title}"
-    row = column = 0
-    events = etree.iterparse(xml, events=("end",), tag=("{*}row", "{*}c", "{*}mergeCell"),
+    row_number = 0
+    events = etree.iterparse(xml, events=("end",), tag=("{*}row", "{*}mergeCell"),
                              resolve_entities=False, no_network=True, huge_tree=False)
     try:
         for _, element in events:
-            tag = etree.QName(element).localname
             try:
-                if tag == "row":
-                    row = int(element.get("r") or row + 1)
-                    column = 0
-                elif tag == "c":
-                    reference = element.get("r")
-                    if reference:
-                        letters, row = coordinate_from_string(reference)
-                        column = column_index_from_string(letters)
-                    else:
-                        column += 1
-                    if len(element):  # <v> or <is>: a value, not only a style
-                        extent.cells += 1
-                        extent.rows = max(extent.rows, row)
+                if etree.QName(element).localname == "row":
+                    row_number = int(element.get("r") or row_number + 1)
+                    values = int(cast(float, COUNT_VALUES(element)))
+                    if values:
+                        extent.cells += values
+                        extent.rows = max(extent.rows, row_number)
+                        last = str(LAST_VALUE(element))  # cells come in column order
+                        column = (column_index_from_string(coordinate_from_string(last)[0])
+                                  if last else int(cast(float, LAST_POSITION(element))))
                         extent.columns = max(extent.columns, column)
                         if extent.cells > budget.max_cells:
                             raise too_many_cells(name, f"{where} has more than "
                                                  f"{budget.max_cells:,} cells and", extent.cells,
                                                  budget)
-                elif tag == "mergeCell":
+                else:
                     low_col, low_row, high_col, high_row = range_boundaries(element.get("ref", ""))
                     if None in (low_col, low_row, high_col, high_row):
                         continue  # a whole row or column, which Excel never writes as a merge
