@@ -206,7 +206,7 @@ def xlsx_rows(name: str, data: bytes, budget: Budget) -> Iterator[Row]:
                 part = str(sheet._worksheet_path)  # type: ignore[attr-defined]
                 with archive.open(part) as xml:
                     extent = measure_sheet(name, sheet.title, xml, budget)
-                yield from sheet_rows(sheet, extent)
+                yield from sheet_rows(name, sheet, extent, budget)
     except (SourceError, MemoryError):
         raise
     except Exception as exc:  # streamed, a damaged sheet shows only when it is read
@@ -292,10 +292,11 @@ def measure_sheet(name: str, title: str, xml: IO[bytes], budget: Budget) -> Exte
     return extent
 
 
-def sheet_rows(sheet: Any, extent: Extent) -> Iterator[Row]:
+def sheet_rows(name: str, sheet: Any, extent: Extent, budget: Budget) -> Iterator[Row]:
     """A measured sheet's rows, each padded to the sheet's width, merged ranges filled.
 
-    `sheet` is a ReadOnlyWorksheet, whose stubs type its rows as a Worksheet's.
+    `sheet` is a ReadOnlyWorksheet, whose stubs type its rows as a Worksheet's. The text a
+    merge repeats is counted when its top-left value is read, before it is repeated.
     """
     if not extent.rows or not extent.columns:
         return
@@ -304,11 +305,20 @@ def sheet_rows(sheet: Any, extent: Extent) -> Iterator[Row]:
     for merge in extent.merges:
         starting.setdefault(merge[1], []).append(merge)
     active: list[tuple[tuple[int, int, int, int], object]] = []  # (range, top-left value)
+    repeated = 0  # characters the merges fill in
     rows = sheet.iter_rows(min_row=1, max_row=extent.rows, max_col=extent.columns,
                            values_only=True)
     for number, values in enumerate(rows, start=1):
         filled: list[object] = list(values)
-        active += [(merge, filled[merge[0] - 1]) for merge in starting.get(number, [])]
+        for merge in starting.get(number, []):
+            value = filled[merge[0] - 1]
+            repeated += len(cell_text(value)) * (merge[2] - merge[0] + 1) * (merge[3] - merge[1] + 1)
+            if repeated > budget.max_unpacked:
+                raise SourceError(name, f"sheet {sheet.title}'s merged ranges repeat "
+                                  f"{repeated:,} characters, " + over(
+                                      "max_bytes", f"{budget.max_unpacked:,}-character "
+                                      "(4 × --max-bytes)"), "too-large")
+            active.append((merge, value))
         for (low_col, _, high_col, _), value in active:
             filled[low_col - 1:high_col] = [value] * (high_col - low_col + 1)
         active = [(merge, value) for merge, value in active if merge[3] > number]
