@@ -180,6 +180,8 @@ def run_stage(stage: Callable[[Path, Budget | None, bool], T], paths: list[Path]
     its own document, with a finding naming it; it is replaced and the build goes on.
     """
     budget = budget or Budget()
+    if not paths:
+        return
     if not budget.isolated and (jobs <= 1 or len(paths) <= 1):
         for path in paths:
             yield path, stage(path, budget, debug)

@@ -194,19 +194,28 @@ def xlsx_rows(name: str, data: bytes, budget: Budget) -> Iterator[Row]:
     """
     import openpyxl  # uses defusedxml when it is installed, which our dependencies ensure
 
+    # Measured before openpyxl opens the workbook: opening scans a sheet without <dimension>.
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        titles = sheet_titles(archive)
+        extents = {}
+        for part in archive.namelist():
+            if part.startswith("xl/worksheets/") and part.count("/") == 2 and part.endswith(".xml"):
+                with archive.open(part) as xml:
+                    extents[part] = measure_sheet(name, titles.get(part, part), xml, budget)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise SourceError(name, f"cannot open the workbook ({root_cause(exc)}); "
                           "open and re-save it in Excel or LibreOffice", "format") from None
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for sheet in workbook.worksheets:
-                # Read-only sheets keep the path of their XML part; merged cells are not exposed.
-                part = str(sheet._worksheet_path)  # type: ignore[attr-defined]
-                with archive.open(part) as xml:
-                    extent = measure_sheet(name, sheet.title, xml, budget)
-                yield from sheet_rows(name, sheet, extent, budget)
+        for sheet in workbook.worksheets:
+            # Read-only sheets keep the path of their XML part; merged cells are not exposed.
+            part = str(sheet._worksheet_path).lstrip("/")  # type: ignore[attr-defined]
+            if part not in extents:
+                raise SourceError(name, f"sheet {sheet.title} is stored at {part}, outside "
+                                  "xl/worksheets/; open and re-save it in Excel or LibreOffice",
+                                  "format")
+            yield from sheet_rows(name, sheet, extents[part], budget)
     except (SourceError, MemoryError):
         raise
     except Exception as exc:  # streamed, a damaged sheet shows only when it is read
@@ -214,6 +223,27 @@ def xlsx_rows(name: str, data: bytes, budget: Budget) -> Iterator[Row]:
                           "open and re-save it in Excel or LibreOffice", "format") from None
     finally:
         workbook.close()
+
+
+def sheet_titles(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each worksheet part's sheet name, from xl/workbook.xml and its relationships
+    ({"xl/worksheets/sheet1.xml": "基本"}); empty when they cannot be read (openpyxl will say)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        relations = etree.fromstring(archive.read("xl/_rels/workbook.xml.rels"), parser)
+        book = etree.fromstring(archive.read("xl/workbook.xml"), parser)
+    except (KeyError, etree.XMLSyntaxError):  # a damaged workbook: openpyxl will say how
+        return {}
+    targets = {relation.get("Id"): relation.get("Target", "") for relation in relations}
+    titles: dict[str, str] = {}
+    for sheet in book.iter("{*}sheet"):
+        target = str(targets.get(sheet.get(RELATION_ID), ""))
+        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        titles[part] = str(sheet.get("name", part))
+    return titles
+
+
+RELATION_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
 # Counted by lxml, not cell by cell in Python: a cell with a child (<v>, <is>) holds a value,

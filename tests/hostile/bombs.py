@@ -71,15 +71,17 @@ def far_cell_xlsx(path: Path) -> Path:
     return patch_zip(path, "xl/worksheets/sheet1.xml", far)
 
 
-def dense_xlsx(path: Path, rows: int, columns: int = 10) -> Path:
-    """A sheet of rows × columns numbers, written as raw XML so that making it is quick."""
+def dense_xlsx(path: Path, rows: int, columns: int = 10, dimension: bool = False) -> Path:
+    """A sheet of rows × columns numbers, written as raw XML so that making it is quick;
+    its <dimension> is left out unless asked for (then it is right, as Excel writes it)."""
     small_xlsx(path)
     letters = [chr(ord("A") + i) for i in range(columns)]
 
     def dense(xml: str) -> str:
         body = "".join(f'<row r="{r}">' + "".join(f'<c r="{c}{r}"><v>{r}</v></c>' for c in letters)
                        + "</row>" for r in range(4, rows + 4))
-        xml = re.sub(r"<dimension ref=\"[^\"]*\"/>", "", xml)
+        ref = f'<dimension ref="A1:{letters[-1]}{rows + 3}"/>' if dimension else ""
+        xml = re.sub(r"<dimension ref=\"[^\"]*\"/>", ref, xml)
         return xml.replace("</sheetData>", body + "</sheetData>", 1)
     return patch_zip(path, "xl/worksheets/sheet1.xml", dense)
 
