@@ -7,7 +7,7 @@ import os
 import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -194,9 +194,9 @@ def run_stage(stage: Callable[[Path, Budget | None, bool], T], paths: list[Path]
     context.set_forkserver_preload(WORKER_MODULES)
     # A bounded window of submitted documents: the loader may be slower than the workers, and
     # finished documents must not pile up in memory (a province is thousands of towns).
-    with ProcessPool(max_workers=max(1, min(jobs, len(paths))), max_tasks=TASKS_PER_WORKER,
-                     initializer=start_worker, initargs=(budget.max_memory,),
-                     context=context) as pool:
+    pool = ProcessPool(max_workers=max(1, min(jobs, len(paths))), max_tasks=TASKS_PER_WORKER,
+                       initializer=start_worker, initargs=(budget.max_memory,), context=context)
+    try:
         window: deque[tuple[Path, Future[bytes]]] = deque()
         for path in paths:
             window.append((path, pool.schedule(in_worker, (stage, path, budget, debug),
@@ -209,6 +209,14 @@ def run_stage(stage: Callable[[Path, Budget | None, bool], T], paths: list[Path]
             done_path, future = window.popleft()
             outcome = worker_result(done_path, future, budget, debug)
             yield done_path, outcome
+    except BaseException:
+        # Interrupted (Ctrl-C, an error in the loader): workers are stopped, not waited for.
+        pool.stop()  # type: ignore[no-untyped-call]
+        raise
+    else:
+        pool.close()  # type: ignore[no-untyped-call]
+    finally:
+        pool.join()
 
 
 def in_worker(stage: Callable[[Path, Budget | None, bool], T], path: Path, budget: Budget,
@@ -228,6 +236,8 @@ def worker_result(path: Path, future: "Future[bytes]", budget: Budget,
     """A worker's outcome, or the finding that says how its worker failed."""
     from pebble import ProcessExpired
 
+    while not future.done():  # a wait with no timeout would not see Ctrl-C until it ends
+        wait([future], timeout=0.5)
     try:
         outcome: T | Finding = pickle.loads(future.result())
         return outcome
