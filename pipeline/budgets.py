@@ -35,6 +35,8 @@ class Budget:
         return bool(self.max_memory or self.timeout)
 
 
+DEFAULT = Budget()
+
 # Messages name the limit and the flag that raises it, in one form everywhere.
 FLAGS = {"max_bytes": "--max-bytes", "max_cells": "--max-cells", "max_memory": "--max-memory",
          "timeout": "--timeout"}

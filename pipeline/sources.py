@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from pipeline.budgets import Budget, over
+from pipeline.budgets import DEFAULT, Budget, over
 from pipeline.containers import docx_rows, html_rows, xlsx_rows, zip_format
 from pipeline.errors import SourceError
 from pipeline.readers import read_container
 from pipeline.tables import Row, read_rows, text_format
-
-DEFAULT = Budget()
 
 # Byte-order marks first, then the encodings tried on the whole file, in order.
 BOMS = [
@@ -117,7 +115,7 @@ def parse_source(name: str, data: bytes, budget: Budget = DEFAULT) -> Source:
     if not data.strip():
         raise SourceError(name, "file is empty", "empty")
     sha256 = hashlib.sha256(data).hexdigest()
-    if (legacy := read_container(name, data)) is not None:  # .xls .doc .wps .rtf .pdf
+    if (legacy := read_container(name, data, budget)) is not None:  # .xls .doc .wps .rtf .pdf
         return Source(name, sha256, legacy[0], None, legacy[1], data)
     if data.startswith(b"PK\x03\x04"):
         kind = zip_format(name, data, budget)

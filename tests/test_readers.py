@@ -83,12 +83,12 @@ def test_xls_shows_numbers_dates_and_formulas_as_written(tmp_path: Path) -> None
                                           ["合并", "合并", "", ""]]
 
 
-def test_xls_budget_is_checked_before_filling(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_xls_budget_is_checked_before_filling() -> None:
+    from pipeline.budgets import Budget
     from pipeline.readers import xls
 
-    monkeypatch.setattr(xls, "MAX_CELLS", 10)
-    with pytest.raises(SourceError, match="cell limit") as error:
-        list(xls.xls_rows("big.xls", (FORMATS / "shuangta.xls").read_bytes()))
+    with pytest.raises(SourceError, match="over the 10-cell limit") as error:
+        list(xls.xls_rows("big.xls", (FORMATS / "shuangta.xls").read_bytes(), Budget(max_cells=10)))
     assert error.value.code == "too-large"
 
 

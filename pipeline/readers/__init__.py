@@ -11,12 +11,14 @@ yields tables.Row values and raises errors.SourceError with what to do.
 
 from collections.abc import Iterable
 
+from pipeline.budgets import DEFAULT, Budget
 from pipeline.tables import Row
 
 RTF_MAGIC = b"{\\rtf"
 
 
-def read_container(name: str, data: bytes) -> tuple[str, Iterable[Row]] | None:
+def read_container(name: str, data: bytes,
+                   budget: Budget = DEFAULT) -> tuple[str, Iterable[Row]] | None:
     """(format, rows) of a legacy Office file, an RTF document or a PDF; None for the rest.
 
     The kind is found from the content: an OLE2 file by its streams, a PDF by its %PDF-
@@ -29,18 +31,18 @@ def read_container(name: str, data: bytes) -> tuple[str, Iterable[Row]] | None:
         if kind == "xls":
             from pipeline.readers.xls import xls_rows
 
-            return kind, xls_rows(name, data)
-        return kind, word_rows(name, convert_to_docx(name, data, f".{kind}"))
+            return kind, xls_rows(name, data, budget)
+        return kind, word_rows(name, convert_to_docx(name, data, f".{kind}"), budget)
     if data.startswith(RTF_MAGIC):
-        return "rtf", word_rows(name, convert_to_docx(name, data, ".rtf"))
+        return "rtf", word_rows(name, convert_to_docx(name, data, ".rtf"), budget)
     if data.startswith(b"%PDF-") or (b"%PDF-" in data[:1024] and b"%%EOF" in data[-2048:]):
         from pipeline.readers.pdf import pdf_rows
 
-        return "pdf", pdf_rows(name, data)
+        return "pdf", pdf_rows(name, data, budget)
     return None
 
 
-def word_rows(name: str, docx: bytes) -> Iterable[Row]:
+def word_rows(name: str, docx: bytes, budget: Budget) -> Iterable[Row]:
     from pipeline.containers import docx_rows
 
-    return docx_rows(name, docx)
+    return docx_rows(name, docx, budget)

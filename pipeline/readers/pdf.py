@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from pipeline.containers import MAX_CELLS, root_cause
+from pipeline.budgets import DEFAULT, Budget, over
+from pipeline.containers import root_cause
 from pipeline.errors import SourceError
 from pipeline.tables import Row, is_title
 from pipeline.vocabulary import load_vocabulary
@@ -67,13 +68,14 @@ class Reading:
     pending: tuple[Row, list[Cell]] | None = None  # the last data row, until it is complete
     last_title: str | None = None
     cells_read: int = 0
+    max_cells: int = DEFAULT.max_cells
 
 
-def pdf_rows(name: str, data: bytes) -> Iterator[Row]:
+def pdf_rows(name: str, data: bytes, budget: Budget = DEFAULT) -> Iterator[Row]:
     """Titles above the tables and every table row, in page order; a PDF that cannot be
     opened is refused here, before any row is asked for."""
     pdf = open_pdf(name, data)
-    return read_pages(name, pdf)
+    return read_pages(name, pdf, budget.max_cells)
 
 
 def open_pdf(name: str, data: bytes) -> "PDF":
@@ -96,9 +98,9 @@ def open_pdf(name: str, data: bytes) -> "PDF":
     return pdf
 
 
-def read_pages(name: str, pdf: "PDF") -> Iterator[Row]:
+def read_pages(name: str, pdf: "PDF", max_cells: int) -> Iterator[Row]:
     pages = len(pdf.pages)
-    reading = Reading()
+    reading = Reading(max_cells=max_cells)
     scanned: list[int] = []
     with pdf:
         for number, raw_page in enumerate(pdf.pages, start=1):
@@ -221,9 +223,9 @@ def table_grid(name: str, page: "Page", table: "Table", reading: Reading) -> Ite
     """The table's rows as cells, merged cells filled, columns as the header draws them."""
     cells: list[Box] = list(table.cells)
     reading.cells_read += len(cells)
-    if reading.cells_read > MAX_CELLS:
-        raise SourceError(name, f"more than {MAX_CELLS:,} table cells: refusing to read on",
-                          "too-large")
+    if reading.cells_read > reading.max_cells:
+        raise SourceError(name, f"more than {reading.max_cells:,} table cells, "
+                          + over("max_cells", f"{reading.max_cells:,}-cell"), "too-large")
     xs = sorted({round(box[0], 1) for box in cells})
     ys = sorted({round(box[1], 1) for box in cells})
     chars = [c for c in page.chars if inside(c, table.bbox)]

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pipeline.containers import MAX_CELLS, MAX_ROWS, cell_text, root_cause
+from pipeline.budgets import DEFAULT, Budget, over
+from pipeline.containers import cell_text, root_cause
 from pipeline.errors import SourceError
 from pipeline.tables import Row
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from xlrd.sheet import Cell, Sheet
 
 
-def xls_rows(name: str, data: bytes) -> Iterator[Row]:
+def xls_rows(name: str, data: bytes, budget: Budget = DEFAULT) -> Iterator[Row]:
     """Every sheet's rows in order, merged ranges filled; budgets checked per sheet first."""
     import xlrd
 
@@ -30,7 +31,7 @@ def xls_rows(name: str, data: bytes) -> Iterator[Row]:
     cells_read = 0
     for index in range(book.nsheets):
         sheet = book.sheet_by_index(index)
-        cells_read += check_budget(name, sheet, cells_read)
+        cells_read += check_budget(name, sheet, cells_read, budget.max_cells)
         merged = merged_values(book, sheet)
         for row in range(sheet.nrows):
             cells = [merged.get((row, column)) or shown_value(book, cell)
@@ -40,16 +41,14 @@ def xls_rows(name: str, data: bytes) -> Iterator[Row]:
         book.unload_sheet(index)
 
 
-def check_budget(name: str, sheet: "Sheet", cells_read: int) -> int:
-    """The sheet's cell count, after refusing a sheet or merged ranges over the limits."""
-    if sheet.nrows > MAX_ROWS:
-        raise SourceError(name, f"sheet {sheet.name} has {sheet.nrows:,} rows, over the "
-                          f"{MAX_ROWS:,}-row limit", "too-large")
+def check_budget(name: str, sheet: "Sheet", cells_read: int, max_cells: int) -> int:
+    """The sheet's cell count (rows × columns), after refusing a sheet or merged ranges over
+    the cell budget."""
     cells: int = sheet.nrows * sheet.ncols
     spanned = sum((r2 - r1) * (c2 - c1) for r1, r2, c1, c2 in sheet.merged_cells)
-    if cells_read + cells > MAX_CELLS or spanned > MAX_CELLS:
-        raise SourceError(name, f"sheet {sheet.name} has {max(cells, spanned):,} cells, more "
-                          f"than the {MAX_CELLS:,}-cell limit: refusing to read on", "too-large")
+    if cells_read + cells > max_cells or spanned > max_cells:
+        raise SourceError(name, f"sheet {sheet.name} has {max(cells, spanned):,} cells, "
+                          + over("max_cells", f"{max_cells:,}-cell"), "too-large")
     return cells
 
 
