@@ -4,18 +4,22 @@ The CLI calls these and prints what they return; nothing here prints or exits.
 """
 
 import os
+import secrets
+import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar, Union
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipeline.errors import DatabaseError, SourceError, mask_url
+from pipeline.errors import DatabaseError, SourceError, escape, mask_url
 from pipeline.records import Finding, NormalizedDocument
 
 if TYPE_CHECKING:
@@ -72,10 +76,11 @@ class DocumentReport:
 
     def summary(self) -> str:
         counts = self.counts
+        path = escape(self.path)
         if self.status == "missing":
-            return f"{self.path}: no longer exists; its lists stay in the database"
+            return f"{path}: no longer exists; its lists stay in the database"
         if counts is None:
-            return f"{self.path}: failed, nothing loaded"
+            return f"{path}: failed, nothing loaded"
         verb = {"loaded": "loaded", "skipped": "unchanged, skipped",
                 "normalized": "normalized", "failed": "failed"}[self.status]
         lists = "".join(f"; {load.list} " + (
@@ -83,21 +88,47 @@ class DocumentReport:
             f"version {load.version}" if load.version == 1 else
             f"version {load.version}, {load.changes} changes") for load in self.lists)
         note = f" ({self.note})" if self.note else ""
-        return (f"{self.path}: {verb}{note}; rows read {counts.rows_read} = {counts.duties} duties "
+        return (f"{path}: {verb}{note}; rows read {counts.rows_read} = {counts.duties} duties "
                 f"+ {counts.quarantined} quarantined; {self.errors} errors, "
                 f"{self.warnings} warnings{lists}")
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and the files inside folders named (sorted, hidden ones skipped)."""
+    """Files named, and every entry inside folders named (sorted; names starting with "." are
+    skipped, as ls does). Entries that are not documents (a sub-folder, a FIFO, a broken
+    link) are kept, so that the build reports each of them by name instead of passing over it.
+    """
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(p for p in sorted(path.iterdir())
-                         if p.is_file() and not p.name.startswith("."))
+            found.extend(p for p in sorted(path.iterdir()) if not p.name.startswith("."))
         else:
             found.append(path)
     return found
+
+
+def not_a_document(path: Path) -> str | None:
+    """Why `path` cannot be a document (it is a folder, a FIFO, a link to nowhere), or None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror}"
+    if stat.S_ISDIR(mode):
+        return ("a folder, not a document: a build reads the files directly inside the "
+                "folders it is given; name this folder to read its files, or move it away")
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a FIFO, socket or device); only regular files are read"
+    return None
+
+
+def normalized_names(paths: list[Path]) -> dict[Path, str]:
+    """The JSON file name of each document: normalized_names([Path("raw/a.txt")]) ->
+    {Path("raw/a.txt"): "a.json"}; two documents of one stem (a.txt, a.xlsx) keep their
+    extension (a.txt.json, a.xlsx.json), so neither overwrites the other."""
+    stems: dict[str, int] = {}
+    for path in paths:
+        stems[path.stem] = stems.get(path.stem, 0) + 1
+    return {path: f"{path.stem if stems[path.stem] == 1 else path.name}.json" for path in paths}
 
 
 def normalize_path(path: Path, max_bytes: int | None = None, debug: bool = False) -> Outcome:
@@ -105,6 +136,8 @@ def normalize_path(path: Path, max_bytes: int | None = None, debug: bool = False
     from pipeline.documents import normalize_document
     from pipeline.sources import MAX_BYTES, read_source
 
+    if reason := not_a_document(path):
+        return Finding(path=str(path), code="not-a-document", severity="error", message=reason)
     try:
         return normalize_document(read_source(path, max_bytes or MAX_BYTES))
     except SourceError as exc:
@@ -117,12 +150,20 @@ def normalize_path(path: Path, max_bytes: int | None = None, debug: bool = False
                                f"{exc}); please report it with the file attached")
 
 
-def prepare_path(path: Path, max_bytes: int | None = None, debug: bool = False) -> Loadable:
-    """normalize_path, then the database rows: what a build's workers hand the loader."""
+def prepare_path(path: Path, max_bytes: int | None = None, debug: bool = False,
+                 normalized: Path | None = None) -> Loadable:
+    """normalize_path, then the database rows: what a build's workers hand the loader.
+
+    With `normalized` (a JSON file's path), the normalized document is also written there.
+    """
     from pipeline.db import prepare
 
     outcome = normalize_path(path, max_bytes, debug)
-    return outcome if isinstance(outcome, Finding) else prepare(outcome)
+    if isinstance(outcome, Finding):
+        return outcome
+    if normalized is not None:
+        write_normalized(outcome, normalized)
+    return prepare(outcome)
 
 
 def normalize_paths(paths: list[Path], jobs: int = 1, max_bytes: int | None = None,
@@ -132,9 +173,22 @@ def normalize_paths(paths: list[Path], jobs: int = 1, max_bytes: int | None = No
 
 
 def prepare_paths(paths: list[Path], jobs: int = 1, max_bytes: int | None = None,
-                  debug: bool = False) -> Iterator[tuple[Path, Loadable]]:
-    """Normalize documents and prepare their rows, in order, over `jobs` worker processes."""
-    return run_stage(prepare_path, paths, jobs, max_bytes, debug)
+                  debug: bool = False,
+                  normalized: Path | None = None) -> Iterator[tuple[Path, Loadable]]:
+    """Normalize documents and prepare their rows, in order, over `jobs` worker processes.
+
+    With `normalized` (a folder), each document's JSON is written there too, by its worker.
+    """
+    if normalized is None:
+        return run_stage(prepare_path, paths, jobs, max_bytes, debug)
+    names = normalized_names(paths)
+    return run_stage(partial(prepare_writing, folder=normalized, names=names), paths, jobs,
+                     max_bytes, debug)
+
+
+def prepare_writing(path: Path, max_bytes: int | None, debug: bool, folder: Path,
+                    names: dict[Path, str]) -> Loadable:
+    return prepare_path(path, max_bytes, debug, folder / names[path])
 
 
 def run_stage(stage: Callable[[Path, int | None, bool], T], paths: list[Path], jobs: int,
@@ -176,23 +230,35 @@ def read_normalized(path: Path) -> Outcome:
 
 
 def write_normalized(doc: NormalizedDocument, out: Path) -> None:
-    """Write the JSON atomically, so an interrupted run never leaves half a file."""
+    """Write the JSON atomically: an interrupted or failed write leaves the old file and no
+    partial one. A file that already holds the same JSON is left alone."""
+    data = (doc.model_dump_json(indent=1) + "\n").encode("utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    partial.write_text(doc.model_dump_json(indent=1) + "\n", encoding="utf-8")
-    partial.replace(out)
+    with suppress(OSError):
+        if out.stat().st_size == len(data) and out.read_bytes() == data:
+            return
+    # O_EXCL with the umask's mode (mkstemp's 0600 would hide the committed file from others)
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    try:
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666),
+                       "wb") as file:
+            file.write(data)
+        temporary.replace(out)
+    finally:
+        temporary.unlink(missing_ok=True)  # gone after replace(); there after a failure
 
 
 def normalize_to_json(paths: list[Path], out: Path, max_bytes: int | None = None,
                       progress: Callable[[], None] | None = None) -> Iterator[DocumentReport]:
     """Write each document's JSON into `out` (or to `out` itself when it names a .json)."""
+    names = normalized_names(paths)
     for path, outcome in normalize_paths(paths, max_bytes=max_bytes):
         if progress:
             progress()
         if isinstance(outcome, Finding):
             yield DocumentReport(str(path), "failed", None, [outcome])
             continue
-        write_normalized(outcome, out if out.suffix == ".json" else out / f"{path.stem}.json")
+        write_normalized(outcome, out if out.suffix == ".json" else out / names[path])
         yield DocumentReport(str(path), "normalized", Counts.of(outcome), outcome.findings)
 
 
