@@ -64,8 +64,9 @@ def cli() -> None:
 @published_option
 @click.option("--max-bytes", type=click.IntRange(1), help="Largest input file to accept.")
 @click.option("--normalized", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Also write each document's normalized JSON into DIR (atomically; an "
-                   "unchanged file is left alone).")
+              help="Also write each document's normalized JSON into DIR, atomically. A JSON "
+                   "there made from the same bytes by the same parser is read instead of "
+                   "normalizing again (not with --force).")
 @debug_option
 def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, accept_shrink: bool,
           published: "datetime | None", max_bytes: int | None, normalized: Path | None,
@@ -79,7 +80,7 @@ def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, accept_shri
             normalized.mkdir(parents=True, exist_ok=True)  # fail before any work, not after
     except OSError as exc:
         fail(exc)
-    outcomes = prepare_paths(files, jobs, max_bytes, debug, normalized)
+    outcomes = prepare_paths(files, jobs, max_bytes, debug, normalized, reuse=not force)
     options = LoadOptions(force, accept_shrink, published.date() if published else None)
     run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], options, tick),
                    len(files), debug)
