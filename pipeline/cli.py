@@ -253,13 +253,19 @@ def reported() -> Iterator[None]:
     except PipelineError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-def fail(exc: BaseException) -> NoReturn:
+
+
+def fail(exc: BaseException, output: Path | None = None) -> NoReturn:
     """Print a deliberate error (or an unwritable output) as one line; exit with its status."""
     from pipeline.errors import UsageError, escape
 
     if isinstance(exc, OSError):  # an output folder read-only or full, a name in the way
-        where = escape(os.fsdecode(exc.filename)) if exc.filename else "output"
-        message = f"{where}: {exc.strerror or exc}"
+        # a rename names its target second; a full disk often names no file at all
+        name = exc.filename2 or exc.filename or output
+        where = escape(os.fsdecode(name)) if name else "the output"
+        reason = "a file is in the way of a folder of that name" \
+            if isinstance(exc, FileExistsError | NotADirectoryError) else exc.strerror or exc
+        message = f"cannot write {where}: {reason}"
     else:
         message = str(exc)
     click.echo(f"error: {escape(message, backslash=False)}", err=True)
@@ -383,7 +389,10 @@ def report(out: Path, url: str) -> None:
     from pipeline.reports import write_report
 
     with reading(url) as engine:
-        write_report(engine, out)
+        try:
+            write_report(engine, out)
+        except OSError as exc:
+            fail(exc, out)
     click.echo(escape(str(out)))
 
 
