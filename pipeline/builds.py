@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar, Union
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipeline.errors import DatabaseError, SourceError, escape, mask_url
+from pipeline.errors import DatabaseError, SourceError, escape, mask_url, path_text
 from pipeline.records import Finding, NormalizedDocument
 
 if TYPE_CHECKING:
@@ -138,15 +138,15 @@ def normalize_path(path: Path, max_bytes: int | None = None, debug: bool = False
     from pipeline.sources import MAX_BYTES, read_source
 
     if reason := not_a_document(path):
-        return Finding(path=str(path), code="not-a-document", severity="error", message=reason)
+        return Finding(path=path_text(path), code="not-a-document", severity="error", message=reason)
     try:
         return normalize_document(read_source(path, max_bytes or MAX_BYTES))
     except SourceError as exc:
-        return Finding(path=str(path), code=exc.code, severity="error", message=exc.message)
+        return Finding(path=path_text(path), code=exc.code, severity="error", message=exc.message)
     except Exception as exc:  # a parser bug must not stop the other documents
         if debug:
             raise
-        return Finding(path=str(path), code="internal", severity="error",
+        return Finding(path=path_text(path), code="internal", severity="error",
                        message=f"the parser failed on this document ({type(exc).__name__}: "
                                f"{exc}); please report it with the file attached")
 
@@ -192,7 +192,7 @@ def reuse_normalized(path: Path, json_path: Path,
         doc = NormalizedDocument.model_validate_json(data)
     except ValueError:  # pydantic's ValidationError included: normalize again
         return None
-    fits = (doc.sha256, doc.parser_version, doc.path) == (digest, parser_version(), str(path))
+    fits = (doc.sha256, doc.parser_version, doc.path) == (digest, parser_version(), path_text(path))
     return doc if fits else None
 
 
@@ -256,7 +256,7 @@ def read_normalized(path: Path) -> Outcome:
         return NormalizedDocument.model_validate_json(path.read_bytes())
     except (OSError, ValidationError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not a normalized document"
-        return Finding(path=str(path), code="normalized", severity="error",
+        return Finding(path=path_text(path), code="normalized", severity="error",
                        message=f"{reason}; regenerate it with: pipeline normalize RAWFILE")
 
 
@@ -287,10 +287,10 @@ def normalize_to_json(paths: list[Path], out: Path, max_bytes: int | None = None
         if progress:
             progress()
         if isinstance(outcome, Finding):
-            yield DocumentReport(str(path), "failed", None, [outcome])
+            yield DocumentReport(path_text(path), "failed", None, [outcome])
             continue
         write_normalized(outcome, out if out.suffix == ".json" else out / names[path])
-        yield DocumentReport(str(path), "normalized", Counts.of(outcome), outcome.findings)
+        yield DocumentReport(path_text(path), "normalized", Counts.of(outcome), outcome.findings)
 
 
 @dataclass(frozen=True)
@@ -339,7 +339,7 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
     from pipeline import db
 
     if isinstance(outcome, Finding):
-        return fail(engine, run_id, str(path), None, outcome)
+        return fail(engine, run_id, path_text(path), None, outcome)
     doc = db.prepare(outcome) if isinstance(outcome, NormalizedDocument) else outcome
     counts = Counts.of_prepared(doc)
     rivals = sorted({claims[key] for kind in doc.lists if (key := (doc.town_id, kind)) in claims

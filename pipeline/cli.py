@@ -268,7 +268,7 @@ def fail(exc: BaseException, output: Path | None = None) -> NoReturn:
         message = f"cannot write {where}: {reason}"
     else:
         message = str(exc)
-    click.echo(f"error: {escape(message, backslash=False)}", err=True)
+    click.echo(f"error: {escape(message)}", err=True)
     sys.exit(EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ENVIRONMENT)
 
 
@@ -417,14 +417,14 @@ def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"
             raise
         fail(exc)
     except KeyboardInterrupt:
-        click.echo("interrupted; documents loaded so far are complete, the rest untouched",
+        click.echo("interrupted; what was written is complete, nothing is half-written",
                     err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
         if debug:
             raise
         click.echo(escape(f"error: internal error ({type(exc).__name__}: {exc}); rerun with "
-                          "--debug and report the traceback", backslash=False), err=True)
+                          "--debug and report the traceback"), err=True)
         sys.exit(EXIT_BUG)
     # An unchanged document's findings were printed when it was loaded; its summary counts them.
     findings = sorted((f for r in reports if r.status != "skipped" for f in r.findings),

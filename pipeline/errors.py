@@ -9,6 +9,7 @@ PipelineError
 Row-level problems are never exceptions: they are `Finding` values (records.py).
 """
 
+import os
 import re
 from collections.abc import Iterable
 
@@ -37,26 +38,34 @@ def mask_arguments(arguments: Iterable[str]) -> list[str]:
     return [mask_url(argument) for argument in arguments]
 
 
-def escape(text: str, backslash: bool = True) -> str:
+def escape(text: str) -> str:
     r"""Text safe to print on one line: non-printable characters as Python escapes.
 
-    escape("a\nb.txt") -> "a\\nb.txt"; escape("x\u202etxt.exe") -> "x\\u202etxt.exe".
+    escape("a\nb.txt") -> r"a\nb.txt"; escape("x\u202etxt.exe") -> r"x\u202etxt.exe".
     A byte that was not valid in the file system's encoding (os.fsdecode's surrogate) shows
-    as \xNN. With backslash=True a backslash is doubled, so the escaped form is unambiguous.
+    as \xNN, as path_text() stores it. Backslashes are left alone: a name holding a real
+    "\n" prints like one holding a newline, but neither can start a line of its own.
     """
-    if text.isprintable() and (not backslash or "\\" not in text):
+    if text.isprintable():
         return text
     out = []
     for char in text:
-        if char == "\\" and backslash:
-            out.append("\\\\")
-        elif char.isprintable():
+        if char.isprintable():
             out.append(char)
         elif "\udc80" <= char <= "\udcff":
             out.append(f"\\x{ord(char) - 0xdc00:02x}")
         else:
-            out.append(repr(char)[1:-1] if char not in "'\"" else char)
+            out.append(repr(char)[1:-1])
     return "".join(out)
+
+
+def path_text(path: "os.PathLike[str] | str") -> str:
+    r"""A path as text any database or JSON can hold: bytes of the name that are not UTF-8
+    (a GBK name unpacked from a Windows zip) become \xNN text.
+
+    path_text(os.fsdecode(b"raw/\xb6\xab.txt")) -> r"raw/\xb6\xab.txt"
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 class PipelineError(Exception):

@@ -37,7 +37,7 @@ class Finding(Record):
         where = escape(self.path)
         where = f"{where}[{escape(self.sheet)}]" if self.sheet else where
         where = f"{where}:{self.line}" if self.line is not None else where
-        return f"{where}: {self.severity}: {escape(self.message, backslash=False)}"
+        return f"{where}: {self.severity}: {escape(self.message)}"
 
 
 class Town(Record):

@@ -1,0 +1,199 @@
+"""The real CLI against hostile requests: URLs it must refuse or mask, outputs it cannot
+write, searches too large, interrupted writes. Each failure is one line with its status."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PG_ADMIN_URL, SAMPLE
+
+
+def run(*args: str, cwd: Path | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PYTHONUTF8": "1", **(env or {})}
+    if env is None or "DATABASE_URL" not in env:
+        environment.pop("DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], status: int) -> str:
+    assert result.returncode == status, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('built') / 'duties.db'}"
+    assert run("build", str(SAMPLE), "--db", url).returncode == 0
+    return url
+
+
+@pytest.mark.parametrize("url", [
+    "mysql://root:hunter2@localhost/duties",
+    "mysql+pymysql://root:hunter2@localhost/duties",
+    "oracle://scott:hunter2@localhost/orcl",
+    "mssql+pyodbc://sa:hunter2@dsn",
+])
+@pytest.mark.parametrize("command", ["build", "search"])
+def test_unsupported_database_is_a_usage_error(url: str, command: str, tmp_path: Path) -> None:
+    args = [str(SAMPLE)] if command == "build" else ["秸秆"]
+    line = one_line_error(run(command, *args, "--db", url), 2)
+    assert "databases are not supported" in line
+    assert "hunter2" not in line and ":***@" in line
+
+
+@pytest.mark.parametrize("url", ["sqlite:///", "sqlite://", "sqlite:///:memory:",
+                                 "sqlite:///file::memory:?cache=shared"])
+def test_in_memory_sqlite_is_refused_for_build_and_load(url: str, tmp_path: Path) -> None:
+    line = one_line_error(run("build", str(SAMPLE), "--db", url), 2)
+    assert "names no database file" in line
+    normalized = tmp_path / "sample.json"
+    assert run("normalize", str(SAMPLE), "-o", str(normalized)).returncode == 0
+    one_line_error(run("load", str(normalized), "--db", url), 2)
+
+
+def test_in_memory_sqlite_from_the_environment_is_refused() -> None:
+    result = run("build", str(SAMPLE), env={"DATABASE_URL": "sqlite://"})
+    assert "names no database file" in one_line_error(result, 2)
+
+
+@pytest.fixture
+def sql_ascii_url() -> Iterator[str]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    name = f"dutylists_ascii_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'SQL_ASCII' "
+                              "LC_COLLATE 'C' LC_CTYPE 'C'"))
+    except OperationalError as exc:
+        admin.dispose()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is not reachable: {exc.orig}")
+        pytest.skip(f"PostgreSQL is not reachable: {exc.orig}")
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def test_sql_ascii_database_is_refused_in_one_line(sql_ascii_url: str) -> None:
+    line = one_line_error(run("build", str(SAMPLE), "--db", sql_ascii_url), 3)
+    assert "uses encoding SQL_ASCII" in line and "ENCODING 'UTF8'" in line
+
+
+def test_passwords_are_masked_in_runs_and_messages(pg_url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    # The test server trusts local connections, so any password gets in: a safe secret.
+    secret = make_url(pg_url).set(password="pa:ss/w@rd").render_as_string(hide_password=False)
+    assert run("build", str(SAMPLE), "--db", secret).returncode == 0
+    assert run("build", str(SAMPLE), f"--db={secret}", "--force").returncode == 0
+    query = make_url(pg_url).set(query={"password": "qu3ry-pw"})
+    assert run("build", str(SAMPLE), "--db",
+               query.render_as_string(hide_password=False)).returncode == 0
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        stored = [json.loads(a) for (a,) in conn.execute(text("select arguments from runs"))]
+    engine.dispose()
+    assert len(stored) == 3
+    flat = json.dumps(stored)
+    assert "ss/w" not in flat and "qu3ry-pw" not in flat
+    assert any(a.startswith("--db=postgresql") and ":***@" in a for a in stored[1])
+    failed = run("build", str(SAMPLE), "--db", "postgresql://u:pa:ss/w@rd@127.0.0.1:1/x")
+    assert "ss/w" not in failed.stderr and ":***@" in failed.stderr
+
+
+def test_database_folder_blocked_by_a_file(tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_text("")
+    line = one_line_error(run("build", str(SAMPLE), "--db",
+                              f"sqlite:///{tmp_path / 'blocker' / 'duties.db'}"), 3)
+    assert "blocker" in line
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_output_folders(tmp_path: Path, built: str) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        one_line_error(run("build", str(SAMPLE), "--db", f"sqlite:///{locked / 'duties.db'}"), 3)
+        one_line_error(run("normalize", str(SAMPLE), "-o", str(locked)), 3)
+        one_line_error(run("export", "--out", str(locked / "x"), "--db", built), 3)
+        one_line_error(run("report", "--out", str(locked / "r.html"), "--db", built), 3)
+    finally:
+        locked.chmod(0o700)
+
+
+def test_outputs_that_cannot_be_written_are_one_line(tmp_path: Path, built: str) -> None:
+    (tmp_path / "blocker").write_text("")
+    one_line_error(run("normalize", str(SAMPLE), "-o", str(tmp_path / "blocker" / "out")), 3)
+    one_line_error(run("export", "--out", str(tmp_path / "blocker" / "x"), "--db", built), 3)
+    if Path("/dev/full").exists():  # a full disk
+        line = one_line_error(run("report", "--out", "/dev/full", "--db", built), 3)
+        assert "/dev/full" in line
+    usage = run("build", str(SAMPLE), "--db", built, "--normalized", str(tmp_path / "blocker"))
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_normalize_leaves_no_partial_file_when_it_fails(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "changji-manas-liangzhouhu.json").mkdir(parents=True)  # the target is in the way
+    line = one_line_error(run("normalize", str(SAMPLE), "-o", str(out)), 3)
+    assert "changji-manas-liangzhouhu.json" in line
+    assert sorted(p.name for p in out.iterdir()) == ["changji-manas-liangzhouhu.json"]
+
+
+def test_normalize_leaves_no_partial_file_when_interrupted(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for index in range(40):
+        (raw / f"town-{index:02d}.txt").write_bytes(SAMPLE.read_bytes())
+    env = {**os.environ, "PYTHONUTF8": "1"}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        out = tmp_path / f"out-{sig.name}"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "normalize", *map(str, sorted(raw.iterdir())),
+             "-o", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while process.poll() is None and not (out.exists() and any(out.iterdir())):
+            time.sleep(0.005)  # until it has begun writing
+        process.send_signal(sig)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode in (0, 130), stderr
+        assert "Traceback" not in stderr
+        assert not [p.name for p in out.iterdir() if "partial" in p.name]
+
+
+def test_search_terms_are_capped(built: str) -> None:
+    many = one_line_error(run("search", " ".join(["秸秆"] * 2000), "--db", built), 2)
+    assert "at most 32 terms" in many and "2,000" in many
+    long = one_line_error(run("search", "秸" * 5000, "--db", built), 2)
+    assert "at most 100 characters" in long
+    limit = run("search", "秸秆", "--limit", "100000000", "--db", built)
+    assert limit.returncode == 2 and "Traceback" not in limit.stderr
+    assert run("search", " ".join(["秸秆"] * 32), "--db", built).returncode == 0
+
+
+def test_arguments_stored_for_sqlite_keep_the_command(built: str) -> None:
+    conn = sqlite3.connect(built.removeprefix("sqlite:///"))
+    [(arguments,)] = conn.execute("select arguments from runs order by id desc limit 1")
+    assert json.loads(arguments)[0] == "build"
