@@ -263,7 +263,8 @@ def parse_duty(row: Row, kind: ListKind, layout: Layout, category: str | None,
         found.quarantine(row, "cells", f"expected {width} {cells_are}, found {len(cells)} ({hint})")
         return None
     # Responsibility cells keep their markup for the steps stage; the others become plain text.
-    values = {f: cells[i].strip() if f in PARTIES else plain_text(cells[i])
+    values = {f: found.visible(cells[i].strip() if f in PARTIES else plain_text(cells[i]),
+                               row.line, f, row.sheet)
               for i, f in enumerate(layout.fields) if f is not None}
     seq = parse_seq(values["seq"])
     if seq is None:

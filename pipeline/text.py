@@ -84,6 +84,8 @@ def strip_format(text: str) -> tuple[str, list[str]]:
 
     strip_format("乡村\u202e振兴") -> ("乡村振兴", ["U+202E"])
     """
+    if WHITESPACE.sub(" ", text).isprintable():  # the common case, at C speed
+        return text, []
     keep = kept_format_characters()
     removed = sorted({f"U+{ord(c):04X}" for c in text
                       if unicodedata.category(c) == "Cf" and c not in keep})

@@ -129,3 +129,17 @@ def test_file_names_are_printed_escaped(tmp_path: Path) -> None:
     assert "raw/\\xce\\xf7\\xb0\\xb2.txt: loaded" in result.stdout
     paths = {p for (p,) in rows(f"sqlite:///{tmp_path / 'd.db'}", "select path from documents")}
     assert "raw/\\xce\\xf7\\xb0\\xb2.txt" in paths
+
+
+def test_a_look_alike_department_is_one_department(sample) -> None:
+    from pipeline.documents import normalize_document
+    from pipeline.sources import parse_source
+    from tests.conftest import SAMPLE
+
+    lines = SAMPLE.read_text(encoding="utf-8").split("\n")
+    cells = lines[134].split("\t")  # line 135: 玛纳斯县委组织部 as counterpart
+    cells[3] = "玛纳斯县委\u202e组织部\u200b"
+    lines[134] = "\t".join(cells)
+    doc = normalize_document(parse_source("raw/x.txt", "\n".join(lines).encode("utf-8")))
+    assert sorted(d.name for d in doc.departments) == sorted(d.name for d in sample.departments)
+    assert any(f.line == 135 and "U+200B, U+202E" in f.message for f in doc.findings)
