@@ -275,8 +275,11 @@ def write_normalized(doc: NormalizedDocument, out: Path) -> None:
                        "wb") as file:
             file.write(data)
         temporary.replace(out)
+    except OSError as exc:  # name the file the user asked for (a full disk names none)
+        raise OSError(exc.errno, exc.strerror, str(out)) from exc
     finally:
-        temporary.unlink(missing_ok=True)  # gone after replace(); there after a failure
+        with suppress(OSError):  # gone after replace(); there after a failure
+            temporary.unlink(missing_ok=True)
 
 
 def normalize_to_json(paths: list[Path], out: Path, max_bytes: int | None = None,
@@ -368,6 +371,8 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
         return fail(engine, run_id, doc.path, doc, Finding(
             path=doc.path, code="refused", severity="error", message=str(exc)))
     except (SQLAlchemyError, DatabaseError) as exc:
+        if db.cannot_write(exc):  # a full disk or a read-only database: the build stops here
+            raise
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         return fail(engine, run_id, doc.path, doc, Finding(
             path=doc.path, code="load", severity="error",

@@ -102,6 +102,9 @@ def open_engine(url: str, existing: bool = False) -> Engine:
             pass
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        if engine.dialect.name == "sqlite":
+            raise DatabaseError(f"cannot open the database {escape(str(parsed.database))}: "
+                                f"{reason}; check that its folder can be written") from None
         raise DatabaseError(f"cannot connect to {mask_url(url)}: {reason}; check that the "
                             "server is running, the database exists and the URL is right") from None
     if existing and not inspect(engine).has_table("duties"):
@@ -131,6 +134,22 @@ def check_url(url: str) -> URL:
         raise UsageError(f"{mask_url(url)}: names no database file (SQLite would keep it in memory and "
                          "lose it when the command ends); use sqlite:///path.db")
     return parsed
+
+
+# What says the database cannot be written at all, rather than that one document is wrong:
+# SQLite's result codes, PostgreSQL's SQLSTATE classes and codes.
+SQLITE_CANNOT_WRITE = {8: "READONLY", 10: "IOERR", 13: "FULL", 14: "CANTOPEN"}
+POSTGRES_CANNOT_WRITE = ("53", "58", "25006")  # resources (disk full…), system error, read-only
+
+
+def cannot_write(exc: BaseException) -> bool:
+    """True when `exc` says the database cannot be written (full, read-only, I/O error)."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in SQLITE_CANNOT_WRITE  # extended codes keep the primary below
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    return sqlstate.startswith(POSTGRES_CANNOT_WRITE)
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -103,8 +103,11 @@ def export(engine: Engine, out: Path, format: str) -> list[Exported]:
         for name in relations(engine):
             columns, rows = read_relation(engine, name)
             path = staging / f"{name}.{format}"
-            removed = writer(path, columns, rows)
-            written.append(Exported(path.replace(out / path.name), removed))
+            try:
+                removed = writer(path, columns, rows)
+                written.append(Exported(path.replace(out / path.name), removed))
+            except OSError as exc:  # name the file the user asked for (a full disk names none)
+                raise OSError(exc.errno, exc.strerror, str(out / path.name)) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return written
