@@ -76,7 +76,7 @@ def open_engine(url: str, existing: bool = False) -> Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     options: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
+    if parsed.get_backend_name() == "sqlite" and parsed.query.get("uri") != "true":
         database = Path(str(parsed.database))
         if existing and not database.exists():
             raise DatabaseError(f"no database at {escape(str(database))}; build it first with "
@@ -88,7 +88,7 @@ def open_engine(url: str, existing: bool = False) -> Engine:
                 else exc.strerror
             raise DatabaseError(f"cannot create the folder {escape(str(database.parent))} for "
                                 f"the database: {reason}") from None
-    else:
+    if parsed.get_backend_name() == "postgresql":
         # UTF-8 on the wire whatever the server's encoding, so that a SQL_ASCII database
         # reaches check_postgres' refusal instead of failing inside the driver on bytes.
         options["connect_args"] = {"client_encoding": "utf8"}

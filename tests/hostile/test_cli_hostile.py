@@ -206,3 +206,29 @@ def test_arguments_stored_for_sqlite_keep_the_command(built: str) -> None:
     conn = sqlite3.connect(built.removeprefix("sqlite:///"))
     [(arguments,)] = conn.execute("select arguments from runs order by id desc limit 1")
     assert json.loads(arguments)[0] == "build"
+
+
+def test_read_only_database_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    database = tmp_path / "duties.db"
+    assert run("build", str(SAMPLE), "--db", f"sqlite:///{database}").returncode == 0
+    read_only = f"sqlite:///file:{database}?mode=ro&uri=true"  # works as root too
+    line = one_line_error(run("build", str(SAMPLE), "--force", "--db", read_only), 3)
+    assert "readonly database" in line
+    assert not (tmp_path / "file:").exists()
+
+
+def test_a_full_database_is_told_from_a_bad_document() -> None:
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from pipeline.db import cannot_write
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create table t (x blob)")
+    conn.execute("pragma max_page_count = 4")
+    with pytest.raises(sqlite3.OperationalError) as full:
+        conn.execute("insert into t values (zeroblob(100000))")
+    assert cannot_write(OperationalError("insert", {}, full.value))
+    with pytest.raises(sqlite3.IntegrityError) as duplicate:
+        conn.execute("create table k (x primary key)")
+        conn.execute("insert into k values (1), (1)")
+    assert not cannot_write(IntegrityError("insert", {}, duplicate.value))
