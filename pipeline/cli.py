@@ -135,6 +135,7 @@ def history(place: str, kind: str | None, number: int | None, url: str, as_json:
     """List the versions of a place's lists (PLACE: its name, full name or id)."""
     import json
 
+    from pipeline.errors import escape
     from pipeline.history import version_duties, versions_of
 
     with reading(url) as engine, reported():
@@ -155,9 +156,9 @@ def history(place: str, kind: str | None, number: int | None, url: str, as_json:
         state = ("current" if v.is_current else
                  f"withdrawn {v.withdrawn_at:%Y-%m-%d}" if v.withdrawn_at else "superseded")
         published = f"{v.published} ({v.published_from})" if v.published else "unknown"
-        click.echo(f"{found.path} {v.list} version {v.number}: {v.duties} duties, {state}; "
-                   f"published {published}; loaded {v.loaded_at:%Y-%m-%d %H:%M} from {v.path} "
-                   f"(sha256 {v.sha256[:12]}…)")
+        click.echo(f"{escape(found.path)} {v.list} version {v.number}: {v.duties} duties, "
+                   f"{state}; published {published}; loaded {v.loaded_at:%Y-%m-%d %H:%M} from "
+                   f"{escape(v.path)} (sha256 {v.sha256[:12]}…)")
 
 
 @cli.command()
@@ -208,14 +209,15 @@ def describe_change(c: "ChangeRow") -> str:
 def forget(path: str, url: str) -> None:
     """Remove the current lists that the file PATH provides (their versions stay in history)."""
     from pipeline.db import forget_document, writing
+    from pipeline.errors import escape
 
     with reading(url) as engine, writing(engine) as conn:
         removed = forget_document(conn, path)
     if not removed:
-        click.echo(f"{path}: provides no current list; nothing to forget", err=True)
+        click.echo(f"{escape(path)}: provides no current list; nothing to forget", err=True)
         sys.exit(EXIT_DATA)
     for what in removed:
-        click.echo(f"{path}: removed the {what} (kept in its history)")
+        click.echo(f"{escape(path)}: removed the {what} (kept in its history)")
 
 
 @cli.command()
@@ -245,14 +247,14 @@ def usage(message: str) -> Exception:
 
 @contextmanager
 def reported() -> Iterator[None]:
-    """A PipelineError inside (no such place, no such version) is one line and exit status 2."""
-    from pipeline.errors import PipelineError
+    """A PipelineError inside (no such place, no such version) is one line and exit status 2
+    (3 for the database)."""
+    from pipeline.errors import DatabaseError, PipelineError, UsageError
 
     try:
         yield
     except PipelineError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        fail(exc if isinstance(exc, DatabaseError) else UsageError(str(exc)))
 
 
 def fail(exc: BaseException, output: Path | None = None) -> NoReturn:
