@@ -395,13 +395,24 @@ def note_path(conn: Connection, prepared: Prepared) -> str | None:
 
 
 def start_run(engine: Engine, arguments: list[str]) -> int:
+    """A new runs row, its arguments stored with every URL's password masked."""
     with writing(engine) as conn:
+        mask_stored_arguments(conn)
         result = conn.execute(runs.insert().values(
             started_at=now(), parser_version=parser_version(),
             arguments=json.dumps(mask_arguments(arguments), ensure_ascii=False)))
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
+
+
+def mask_stored_arguments(conn: Connection) -> None:
+    """Mask the passwords that builds before this version stored in runs.arguments."""
+    stored = conn.execute(select(runs.c.id, runs.c.arguments).where(
+        runs.c.arguments.like("%://%@%"))).all()
+    for run_id, arguments in stored:
+        if (masked := mask_url(arguments)) != arguments:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(arguments=masked))
 
 
 def finish_run(engine: Engine, run_id: int, counts: dict[str, int]) -> None:

@@ -232,3 +232,16 @@ def test_a_full_database_is_told_from_a_bad_document() -> None:
         conn.execute("create table k (x primary key)")
         conn.execute("insert into k values (1), (1)")
     assert not cannot_write(IntegrityError("insert", {}, duplicate.value))
+
+
+def test_passwords_stored_by_earlier_builds_are_masked(tmp_path: Path) -> None:
+    database = tmp_path / "duties.db"
+    url = f"sqlite:///{database}"
+    assert run("build", str(SAMPLE), "--db", url).returncode == 0
+    with sqlite3.connect(database) as conn:  # as a build before masking stored it
+        conn.execute("update runs set arguments = ?",
+                     (json.dumps(["build", "--db", "postgresql://u:old-secret@h/db"]),))
+    assert run("build", str(SAMPLE), "--db", url).returncode == 0
+    with sqlite3.connect(database) as conn:
+        stored = [a for (a,) in conn.execute("select arguments from runs order by id")]
+    assert json.loads(stored[0]) == ["build", "--db", "postgresql://u:***@h/db"]
