@@ -245,3 +245,11 @@ def test_passwords_stored_by_earlier_builds_are_masked(tmp_path: Path) -> None:
     with sqlite3.connect(database) as conn:
         stored = [a for (a,) in conn.execute("select arguments from runs order by id")]
     assert json.loads(stored[0]) == ["build", "--db", "postgresql://u:***@h/db"]
+
+
+def test_documents_of_one_name_write_separate_json(tmp_path: Path) -> None:
+    from pipeline.builds import normalized_names
+
+    names = normalized_names([Path("raw/a.txt"), Path("raw/a.xlsx"), Path("raw/b.txt")])
+    assert names == {Path("raw/a.txt"): "a.txt.json", Path("raw/a.xlsx"): "a.xlsx.json",
+                     Path("raw/b.txt"): "b.json"}
