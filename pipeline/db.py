@@ -121,7 +121,7 @@ def check_url(url: str) -> URL:
     """
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise UsageError(f"{mask_url(url)}: not a database URL; use sqlite:///path.db or "
                          "postgresql://user@host/db") from None
     backend = parsed.get_backend_name()

@@ -49,6 +49,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> str:
     "mssql+pyodbc://sa:hunter2@dsn",
     "sqlite:///", "sqlite://", "sqlite:///:memory:", "sqlite:///file::memory:?cache=shared",
     "sqlite:///x.db?mode=memory",
+    "postgresql://u:hunter2@127.0.0.1:notaport/db", "postgresql://u:hunter2@[::1/db",
 ])
 def test_databases_we_do_not_serve_are_refused_before_connecting(url: str) -> None:
     from pipeline.db import check_url
