@@ -73,9 +73,13 @@ def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, accept_shri
           debug: bool) -> None:
     """Read, normalize and load documents or folders (default raw/)."""
     from pipeline.builds import LoadOptions, discover, load_outcomes, prepare_paths
+    from pipeline.errors import UsageError, escape
 
     try:
         files = discover(paths or [Path("raw")])
+    except OSError as exc:  # a folder named that cannot be listed
+        fail(UsageError(f"cannot read {escape(os.fsdecode(exc.filename))}: {exc.strerror}"))
+    try:
         if normalized is not None:
             normalized.mkdir(parents=True, exist_ok=True)  # fail before any work, not after
     except OSError as exc:

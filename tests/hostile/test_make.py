@@ -65,13 +65,17 @@ def test_any_file_name_is_safe_and_every_file_is_loaded_or_reported(project: Pat
     (raw / "list.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     (raw / "list.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
     (raw / "folder.txt").mkdir()
+    os.mkfifo(raw / "fifo.txt")  # reading it would wait for ever
+    (raw / "loop.txt").symlink_to("loop.txt")
+    (raw / "gone.txt").symlink_to("nowhere.txt")
     result = make(project)
     out = result.stdout + result.stderr
     assert result.returncode != 0, out  # errors were found: make says so
     assert not list(project.rglob("PWNED*")), "a file name ran as a command"
     assert "Traceback" not in out
     for name in ("raw/empty.txt: error", "raw/list.pdf: error", "raw/list.xls: error",
-                 "raw/folder.txt: error"):
+                 "raw/folder.txt: error", "raw/fifo.txt: error", "raw/loop.txt: error",
+                 "raw/gone.txt: error"):
         assert name in out
     assert "raw/new\\nline.txt: loaded" in out  # escaped: one name, one line
     with database(project) as conn:

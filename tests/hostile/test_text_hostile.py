@@ -143,3 +143,11 @@ def test_a_look_alike_department_is_one_department(sample) -> None:
     doc = normalize_document(parse_source("raw/x.txt", "\n".join(lines).encode("utf-8")))
     assert sorted(d.name for d in doc.departments) == sorted(d.name for d in sample.departments)
     assert any(f.line == 135 and "U+200B, U+202E" in f.message for f in doc.findings)
+
+
+def test_folded_search_finds_the_same_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    (tmp_path / "dongan.txt").write_text(LIST, encoding="utf-8")
+    assert run("build", str(tmp_path / "dongan.txt"), "--db", pg_url).returncode == 0
+    for query in ("ＡＢＣ", "ａｂ", "台账\u200b管理"):
+        result = run("search", query, "--json", "--db", pg_url)
+        assert [json.loads(line)["seq"] for line in result.stdout.splitlines()] == [3], query
