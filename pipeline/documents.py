@@ -146,7 +146,8 @@ def file_place(path: str, found: Collector) -> Town | None:
 
 def section_identity(section: Section, found: Collector) -> tuple[ListKind | None, Town | None]:
     """The list kind and the place a section's title names; findings where it names neither."""
-    named = parse_list_kind(section.title)
+    title = found.visible(section.title, section.title_line, "list title", section.sheet)
+    named = parse_list_kind(title)
     if named is None:
         found.add("warning", "title-kind", f"title {section.title!r} ends with no known list "
                   "name (cut short?); the list is taken from its columns. If the title is "

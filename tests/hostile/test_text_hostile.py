@@ -151,3 +151,13 @@ def test_folded_search_finds_the_same_on_postgresql(pg_url: str, tmp_path: Path)
     for query in ("ＡＢＣ", "ａｂ", "台账\u200b管理"):
         result = run("search", query, "--json", "--db", pg_url)
         assert [json.loads(line)["seq"] for line in result.stdout.splitlines()] == [3], query
+
+
+def test_a_look_alike_place_in_a_list_title_is_the_same_place() -> None:
+    from pipeline.documents import normalize_document
+    from pipeline.sources import parse_source
+
+    text = LIST.replace("东安镇", "东\u202e安镇\u200b")
+    doc = normalize_document(parse_source("raw/x.txt", text.encode("utf-8")))
+    assert doc.town.name == "东安镇"
+    assert any(f.line == 1 and "U+200B, U+202E" in f.message for f in doc.findings)
