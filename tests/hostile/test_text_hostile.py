@@ -82,8 +82,16 @@ def test_normalize_text_removes_every_format_character(raw: str, clean: str) -> 
 
 @pytest.mark.parametrize("query", ["ＡＢＣ", "ａｂｃ", "ＡＢ", "abc台账", "ＡＢＣ台账管理", "台账\u200b管理"])
 def test_search_terms_are_folded_as_stored_text_is(built, query: str) -> None:
-    url, _ = built
-    result = run("search", query, "--json", "--db", url)
+    from pipeline.db import open_engine
+    from pipeline.search import search_duties
+
+    engine = open_engine(built[0], existing=True)
+    assert [hit.seq for hit in search_duties(engine, query)] == [3]
+    engine.dispose()
+
+
+def test_a_full_width_query_on_the_command_line(built) -> None:
+    result = run("search", "ＡＢＣ", "--json", "--db", built[0])
     assert result.returncode == 0, result.stderr
     assert [json.loads(line)["seq"] for line in result.stdout.splitlines()] == [3]
 
@@ -146,11 +154,15 @@ def test_a_look_alike_department_is_one_department(sample) -> None:
 
 
 def test_folded_search_finds_the_same_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    from pipeline.db import open_engine
+    from pipeline.search import search_duties
+
     (tmp_path / "dongan.txt").write_text(LIST, encoding="utf-8")
     assert run("build", str(tmp_path / "dongan.txt"), "--db", pg_url).returncode == 0
+    engine = open_engine(pg_url, existing=True)
     for query in ("ＡＢＣ", "ａｂ", "台账\u200b管理"):
-        result = run("search", query, "--json", "--db", pg_url)
-        assert [json.loads(line)["seq"] for line in result.stdout.splitlines()] == [3], query
+        assert [hit.seq for hit in search_duties(engine, query)] == [3], query
+    engine.dispose()
 
 
 def test_a_look_alike_place_in_a_list_title_is_the_same_place() -> None:
