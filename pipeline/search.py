@@ -193,7 +193,7 @@ def matches(query: str, text: str) -> bool:
 def parse_terms(query: str) -> list[str]:
     """The query's terms (split_query), folded as stored text is; UsageError past the caps.
 
-    parse_terms('ＡＢＣ  "秸秆 (禁烧)"') -> ["ABC", "秸秆（禁烧）"]
+    parse_terms('ＡＢＣ "秸秆 禁烧" (一)') -> ["ABC", "秸秆禁烧", "（一）"]
     """
     words = split_query(query)
     if len(words) > MAX_TERMS:
@@ -212,15 +212,17 @@ def fold_terms(words: list[str]) -> list[str]:
 
 
 def steps_of(conn: Connection, duty_ids: list[int]) -> dict[int, list[tuple[str, int, str]]]:
-    if not duty_ids:
-        return {}
+    """The steps of each duty, read 500 duties at a time: `--all` may find more duties than
+    a statement may bind parameters (32,766 on SQLite)."""
     found: dict[int, list[tuple[str, int, str]]] = {}
-    names = ", ".join(f":d{i}" for i in range(len(duty_ids)))
-    for duty_id, party, position, step in conn.execute(text(
-            f"SELECT duty_id, party, position, text FROM steps WHERE duty_id IN ({names}) "
-            "ORDER BY duty_id, party DESC, position"),
-            {f"d{i}": duty_id for i, duty_id in enumerate(duty_ids)}):
-        found.setdefault(duty_id, []).append((party, position, step))
+    for start in range(0, len(duty_ids), 500):
+        chunk = duty_ids[start: start + 500]
+        names = ", ".join(f":d{i}" for i in range(len(chunk)))
+        for duty_id, party, position, step in conn.execute(text(
+                f"SELECT duty_id, party, position, text FROM steps WHERE duty_id IN ({names}) "
+                "ORDER BY duty_id, party DESC, position"),
+                {f"d{i}": duty_id for i, duty_id in enumerate(chunk)}):
+            found.setdefault(duty_id, []).append((party, position, step))
     return found
 
 
