@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from pipeline.vocabulary import load_vocabulary
+from pipeline import vocabulary
 
 # Han characters plus CJK and full-width punctuation: what counts as "Chinese" around a fix.
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -97,5 +97,4 @@ def strip_format(text: str) -> tuple[str, list[str]]:
 @cache
 def kept_format_characters() -> frozenset[str]:
     """keep_format_characters of vocab/text.toml: ["U+200D"] -> {"\u200d"}."""
-    names = load_vocabulary("text")["keep_format_characters"]
-    return frozenset(chr(int(name.removeprefix("U+"), 16)) for name in names)
+    return vocabulary.text().kept()
