@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from pipeline.budgets import DEFAULT, Budget, over
 from pipeline.containers import docx_rows, html_rows, xlsx_rows, zip_format
-from pipeline.errors import SourceError
+from pipeline.errors import SourceError, path_text
 from pipeline.readers import read_container
 from pipeline.tables import Row, read_rows, text_format
 
@@ -44,7 +44,8 @@ class Source:
 
 def read_source(path: Path, budget: Budget = DEFAULT) -> Source:
     """Read one document; raise SourceError with what to do when it cannot be read."""
-    return parse_source(str(path), read_bytes(path, budget.max_bytes), budget)
+    # a name that is not UTF-8 becomes \\xNN text, storable anywhere
+    return parse_source(path_text(path), read_bytes(path, budget.max_bytes), budget)
 
 
 # Opened without blocking (a FIFO would wait for a writer for ever) and never as our
@@ -61,7 +62,7 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
     The limit holds while reading, not only by the size stat reports (a symlink to
     /dev/zero reports 0 bytes); a file that changed while it was read is refused.
     """
-    name = str(path)
+    name = path_text(path)
     try:
         descriptor = os.open(path, OPEN_FLAGS)
     except OSError as exc:

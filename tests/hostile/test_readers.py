@@ -59,11 +59,12 @@ CASES = {
     "many-spans.docx": (lambda p: bombs.grid_span_bomb_docx(p, 100_000_000), ["--max-cells", "1000"],
                         "table 1, once its w:gridSpan are filled, fills 1,005 cells"),
     "entity.docx": (bombs.entity_bomb_docx, [], "amplification"),
+    # builds.not_a_document says these before reading; read_bytes says them too (below).
     "zero.txt": (lambda p: bombs.symlink(p, "/dev/zero"), [],
-                 "this is a character device, not a regular file"),
-    "fifo.txt": (bombs.fifo, [], "this is a named pipe (FIFO), not a regular file"),
-    "folder.txt": (lambda p: p.mkdir(), [], "this is a folder"),
-    "loop.txt": (lambda p: bombs.symlink(p, p), [], "a symbolic link that leads round in a loop"),
+                 "not a regular file (a FIFO, socket or device)"),
+    "fifo.txt": (bombs.fifo, [], "not a regular file (a FIFO, socket or device)"),
+    "folder.txt": (lambda p: p.mkdir(), [], "a folder, not a document"),
+    "loop.txt": (lambda p: bombs.symlink(p, p), [], "Too many levels of symbolic links"),
     "big.txt": (lambda p: p.write_bytes(SAMPLE.read_bytes() * 2), ["--max-bytes", "200000"],
                 "over the 200,000-byte limit (raise it with --max-bytes if the file is genuine)"),
 }
@@ -180,6 +181,23 @@ def test_seq_out_of_range_is_quarantined_on_postgres(tmp_path: Path, pg_url: str
                                  "t.id = d.town_id where t.name = '兰州湾镇' order by d.seq"))
         seq_expectations(status, output, [tuple(r) for r in rows])  # type: ignore[misc]
     engine.dispose()
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: bombs.symlink(p, "/dev/zero"), "this is a character device, not a regular file"),
+    (bombs.fifo, r"this is a named pipe \(FIFO\), not a regular file"),
+    (lambda p: p.mkdir(), "this is a folder"),
+    (lambda p: bombs.symlink(p, p), "a symbolic link that leads round in a loop"),
+], ids=["dev-zero", "fifo", "folder", "loop"])
+def test_only_regular_files_are_read(make: Callable[[Path], object], message: str,
+                                     tmp_path: Path) -> None:
+    """Whatever a check before it saw, the read itself opens without blocking and refuses."""
+    from pipeline.errors import SourceError
+    from pipeline.sources import read_bytes
+
+    make(tmp_path / "x.txt")
+    with pytest.raises(SourceError, match=message):
+        read_bytes(tmp_path / "x.txt", 1000)
 
 
 def test_the_size_limit_holds_while_reading(tmp_path: Path) -> None:
