@@ -8,7 +8,7 @@ DB := normalized/duties.db
 
 RAW := $(wildcard raw/*.txt raw/*.tsv raw/*.html raw/*.htm raw/*.xlsx raw/*.docx)
 JSON := $(patsubst raw/%,normalized/%.json,$(basename $(RAW)))
-CODE := $(wildcard pipeline/*.py pipeline/vocab/*.toml)
+CODE := $(wildcard pipeline/*.py pipeline/vocab/*.toml pipeline/data/*.tsv)
 
 .PHONY: all test lint schemas clean load fuzz serve bench
 # With DATABASE_URL set (make DATABASE_URL=postgresql://…), the JSON is loaded there instead.

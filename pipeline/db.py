@@ -120,8 +120,7 @@ def sqlite_begin(conn: Connection) -> None:
 
 
 def town_id(doc: NormalizedDocument) -> int:
-    town = doc.town
-    return stable_id(town.province, town.prefecture, town.county, town.name)
+    return stable_id(*doc.town.key)
 
 
 BLOCK_BITS = 20

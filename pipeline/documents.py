@@ -108,11 +108,10 @@ def section_identity(section: Section, found: Collector) -> tuple[ListKind | Non
         return None, None
     kind, place_text = named
     place = parse_place(place_text)
-    if place is None:
-        found.add("warning", "title-place", f"cannot find the place in title {section.title!r}; "
-                  "add its kind (镇/乡/街道…) to pipeline/vocab/places.toml",
+    if place.problem:
+        found.add("warning", "title-place", f"title {section.title!r}: {place.problem}",
                   section.title_line, "title", section.title, section.sheet)
-    return kind, place
+    return kind, place.town
 
 
 def parse_section(section: Section, kind: ListKind | None, town: Town | None,
@@ -136,7 +135,7 @@ def parse_section(section: Section, kind: ListKind | None, town: Town | None,
             found.quarantine(row, "bad-header", f"not loaded: the header on line {header.line} "
                              "is not understood")
         return
-    places = tuple(p for p in (town.county, town.prefecture) if p) if town else ()
+    places = tuple(p for p in (town.county, town.prefecture, town.province) if p) if town else ()
     category: str | None = None
     for row in section.rows:
         duty = parse_duty(row, kind, layout, category, found, places)

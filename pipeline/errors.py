@@ -2,7 +2,8 @@
 
 PipelineError
 ├── SourceError      a document cannot be read at all (empty, binary, undecodable, no list)
-└── DatabaseError    the database cannot be reached or written
+├── DatabaseError    the database cannot be reached or written
+└── VocabularyError  a file in pipeline/vocab/ does not say what its model expects
 
 Row-level problems are never exceptions: they are `Finding` values (records.py).
 """
@@ -35,3 +36,7 @@ class SourceError(PipelineError):
 
 class DatabaseError(PipelineError):
     """The database cannot be reached or written; the message masks any password."""
+
+
+class VocabularyError(PipelineError):
+    """A vocabulary file is malformed; the message names the file and the key."""

@@ -50,7 +50,8 @@ towns = Table(
     Column("kind", Text, nullable=False, comment="镇/乡/民族乡/街道/苏木"),
     Column("county", Text, comment="县/区/旗/县级市, e.g. 玛纳斯县"),
     Column("prefecture", Text, comment="州/市/地区/盟, e.g. 昌吉州"),
-    Column("province", Text, comment="NULL when the title omits it"),
+    Column("province", Text, comment="as written, else from the division dataset"),
+    Column("code", Text, comment="国家统计局 division code, e.g. 652324103; NULL when unknown"),
     Column("row_block", BigInteger, unique=True,
            comment="the block of ids its duties and steps are numbered in"),
 )
