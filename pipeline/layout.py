@@ -3,7 +3,6 @@
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import cache
 from typing import TYPE_CHECKING, cast
 
 from pipeline.records import ListKind, Town
@@ -72,11 +71,11 @@ def parse_place(text: str) -> Place:
     if partial:
         return Place(as_written(text), f"place {text!r} could lie in any of "
                      f"{describe(r.innermost for r in partial)}; it is kept as written")
-    town = as_written(text)
-    if town is None:
+    written = as_written(text)
+    if written is None:
         return Place(None, f"no place kind (镇/乡/街道…) ends {text!r}; add the kind to "
                      f"{PLACES_FILE} if it is one")
-    return Place(town, f"place {text!r} is not in the division dataset ({DIVISIONS_EDITION}); "
+    return Place(written, f"place {text!r} is not in the division dataset ({DIVISIONS_EDITION}); "
                  "it is kept as written. Check its spelling, or write its county")
 
 
