@@ -193,7 +193,7 @@ def canonicalize(written: str, town: Town, named: frozenset[str] = frozenset()) 
     for full, jurisdiction in spelled_in_full:
         if name.startswith(full):
             return canonical_from(jurisdiction, name[len(full):], town, written, note, named)
-    if mark := re.match(mark_pattern(j.mark for j in levels), name):
+    if levels and (mark := re.match(mark_pattern(j.mark for j in levels), name)):
         jurisdiction = next(j for j in levels if j.mark == mark[0])
         return canonical_from(jurisdiction, name[mark.end():], town, written, note, named)
     starts_marked = re.match(mark_pattern(vocabulary().jurisdictions.marks), name)

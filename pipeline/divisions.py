@@ -68,7 +68,12 @@ def atlas() -> Atlas:
             continue  # 儋州市 under 儋州市: a prefecture without counties
         division = Division(code, name, level)
         found.divisions[code] = division
-        for alias in spellings(name, level, vocab):
+        forms = spellings(name, level, vocab)
+        if level == "town":  # 济源市沁园街道 in the dataset is 沁园街道 in 济源市
+            for parent in (names.get(code[:6]), names.get(code[:4])):
+                if parent and name.startswith(parent) and len(name) > len(parent):
+                    forms |= spellings(name[len(parent):], level, vocab)
+        for alias in forms:
             found.names[level][alias].append(code)
             found.longest[level] = max(found.longest[level], len(alias))
     found.parents = {found.parent_of_town(code) for code in found.divisions if len(code) == 9}

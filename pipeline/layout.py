@@ -102,8 +102,13 @@ def as_written(text: str) -> Town | None:
 
 
 def town_kind(name: str) -> str | None:
-    """The longest place kind the name ends with: town_kind("招宝山街道") -> "街道"."""
-    kinds = sorted(places_vocabulary().levels.town, key=len, reverse=True)
+    """The longest place kind the name ends with: town_kind("招宝山街道") -> "街道",
+    town_kind("金竹畲族乡") -> "民族乡"."""
+    vocab = places_vocabulary()
+    for ending, kind in sorted(vocab.kinds.items(), key=lambda item: -len(item[0])):
+        if name.endswith(ending) and len(name) > len(ending):
+            return kind
+    kinds = sorted(vocab.levels.town, key=len, reverse=True)
     return next((kind for kind in kinds if name.endswith(kind) and name != kind), None)
 
 

@@ -65,6 +65,7 @@ class TownForms(Table):
 
 class PlacesVocabulary(Table):
     levels: PlaceLevels
+    kinds: dict[str, str]
     autonomous: Autonomous
     bare: Bare
     town_forms: TownForms
