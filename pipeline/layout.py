@@ -3,10 +3,11 @@
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import cache
 from typing import TYPE_CHECKING, cast
 
 from pipeline.records import ListKind, Town
-from pipeline.vocabulary import load_vocabulary, places_vocabulary
+from pipeline.vocabulary import headers_vocabulary, load_vocabulary, places_vocabulary
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -151,13 +152,13 @@ class Layout:
 
 def parse_header(cells: list[str]) -> Layout:
     """Map header words to our field names with the synonyms in headers.toml."""
-    vocabulary = load_vocabulary("headers")
+    synonyms = header_synonyms()
     fields: list[str | None] = []
     extras: list[str] = []
     unknown: list[str] = []
     for cell in cells:
         word = re.sub(r"\s+", "", cell)
-        field = header_field(word, vocabulary["fields"])
+        field = header_field(word, synonyms)
         if field == "extra":
             extras.append(word)
             field = None
@@ -165,6 +166,11 @@ def parse_header(cells: list[str]) -> Layout:
             unknown.append(word)
         fields.append(field)
     return Layout(fields, extras, unknown)
+
+
+@cache
+def header_synonyms() -> dict[str, list[str]]:
+    return headers_vocabulary().synonyms()
 
 
 def header_field(word: str, synonyms: dict[str, list[str]]) -> str | None:

@@ -107,12 +107,30 @@ def departments_vocabulary() -> DepartmentsVocabulary:
 
 
 # headers.toml
+class HeaderLevels(Table):
+    upper: list[str]
+    town: list[str]
+
+
 class HeadersVocabulary(Table):
     model_config = ConfigDict(extra="allow", frozen=True)  # other tables belong to other stages
 
     fields: dict[str, list[str]]
     required: dict[str, list[str]]
-    levels: list[str]
+    levels: HeaderLevels
+    level_fields: dict[str, list[str]]
+
+    def synonyms(self) -> dict[str, list[str]]:
+        """[fields], then [level_fields] with {upper} and {town} filled in from [levels]:
+        counterpart -> [..., "对应县级部门", "对应区级部门", …]."""
+        merged = {field: list(words) for field, words in self.fields.items()}
+        for field, templates in self.level_fields.items():
+            merged.setdefault(field, [])
+            for template in templates:
+                words = [template.format(upper=upper, town=town)
+                         for upper in self.levels.upper for town in self.levels.town]
+                merged[field] += [w for w in dict.fromkeys(words) if w not in merged[field]]
+        return merged
 
 
 @cache

@@ -96,7 +96,8 @@ def test_unknown_header_quarantines_its_rows_and_names_the_vocabulary() -> None:
 
 def test_cut_short_title_guesses_list_from_columns() -> None:
     doc = normalize("玛纳斯县乐土驿镇基本履职事项清单\n序号\t事项名称\n1\t一\n"
-                    "玛纳斯县乐土驿镇上级部门收回事项清\n序号\t事项名称\t承接部门及工作方式\n1\t二\t县局： 办理\n")
+                    "玛纳斯县乐土驿镇上级部门收回事项清\n"
+                    "序号\t事项名称\t承接部门及工作方式\n1\t二\t县局： 办理\n")
     assert [(d.list, d.seq) for d in doc.duties] == [("basic", 1), ("withdrawn", 1)]
     warning = next(f for f in doc.findings if f.code == "title-kind")
     assert warning.line == 4 and "cut short?" in warning.message

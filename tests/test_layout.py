@@ -39,3 +39,24 @@ def test_two_column_receiver_satisfies_withdrawn() -> None:
     layout = parse_header(["序号", "事项名称", "承接部门", "工作方式"])
     assert layout.missing("withdrawn") == []
     assert layout.guess_kind() == "withdrawn"
+
+
+@pytest.mark.parametrize(("cells", "fields"), [
+    (["序号", "事项名称", "对应区级部门", "区级部门职责", "街道配合职责"],
+     ["seq", "title", "counterpart", "upper_duties", "town_duties"]),
+    (["序号", "事项名称", "对应市级部门", "市级部门职责", "乡镇（街道）职责"],
+     ["seq", "title", "counterpart", "upper_duties", "town_duties"]),
+    (["序号", "事项名称", "对应旗级部门", "旗级部门职责", "苏木配合职责"],
+     ["seq", "title", "counterpart", "upper_duties", "town_duties"]),
+    (["序号", "事项名称", "对应地区级部门", "地区级部门职责", "乡配合职责"],
+     ["seq", "title", "counterpart", "upper_duties", "town_duties"]),
+    (["序号", "事项名称", "主责部门", "配合部门", "主责部门职责", "配合部门职责"],
+     ["seq", "title", "counterpart", None, "upper_duties", "town_duties"]),
+    (["序号", "事项名称", "县直部门", "县直部门职责", "镇职责"],
+     ["seq", "title", "counterpart", "upper_duties", "town_duties"]),
+])
+def test_headers_at_every_level(cells: list[str], fields: list[str | None]) -> None:
+    layout = parse_header(cells)
+    assert layout.fields == fields
+    assert layout.unknown == []
+    assert layout.missing("cooperative") == []
