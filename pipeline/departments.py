@@ -86,7 +86,8 @@ def mark_of(name: str) -> str | None:
     return next((m for m in sorted(words.marks, key=len, reverse=True) if name.endswith(m)), None)
 
 
-def jurisdictions(town: Town) -> list[Jurisdiction]:
+@cache
+def jurisdictions(town: Town) -> tuple[Jurisdiction, ...]:
     """The town's county, prefecture and province, innermost first, with their official
     names from the division dataset when the title shortened them (昌吉州 → 昌吉回族自治州)."""
     official = official_names(town.code) if town.code else {}
@@ -97,7 +98,7 @@ def jurisdictions(town: Town) -> list[Jurisdiction]:
         if name and mark:
             other = official.get(level)
             found.append(Jurisdiction(name, mark, (other,) if other and other != name else ()))
-    return found
+    return tuple(found)
 
 
 @cache
@@ -254,8 +255,8 @@ def mention_pattern(places: tuple[str, ...], marks: tuple[str, ...],
     """
     spelled = "|".join(map(re.escape, sorted(known, key=len, reverse=True)))
     lead = "|".join([*map(re.escape, sorted(places, key=len, reverse=True)), mark_pattern(marks)])
-    firm = "局|部|委员会|办公室|中心|分局"
-    loose = f"(?:{lead})委?[{HAN}]{{1,12}}?(?:{firm})(?!门)"
+    firm = "|".join(sorted(vocabulary().names.firm_suffixes, key=len, reverse=True))
+    loose = f"(?:{lead})[{HAN}]{{1,12}}?(?:{firm})(?!门)"
     starts = "".join(sorted({name[0] for name in (*known, *places, *marks)}))
     body = f"{spelled}|{loose}" if spelled else loose
     return re.compile(f"(?=[{re.escape(starts)}])(?:{body})")

@@ -20,6 +20,7 @@ DATA_FILE = "pipeline/data/divisions.tsv"
 Level = Literal["province", "prefecture", "county", "town"]
 LEVELS: tuple[Level, ...] = ("province", "prefecture", "county", "town")
 CODE_LENGTH: dict[int, Level] = {2: "province", 4: "prefecture", 6: "county", 9: "town"}
+LONGEST_PLACE = 80  # characters; the longest full path in the dataset has 37
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,13 @@ class Atlas:
 
 
 @cache
+def edition() -> str:
+    """The dataset's source and edition, from its first line: "国家统计局 2023年统计用区划代码 (…)"."""
+    with files("pipeline").joinpath("data", "divisions.tsv").open(encoding="utf-8") as file:
+        return file.readline().removeprefix("#").strip()
+
+
+@cache
 def atlas() -> Atlas:
     """The divisions, read once per process."""
     vocab = places_vocabulary()
@@ -60,22 +68,24 @@ def atlas() -> Atlas:
     rows = [line.split("\t") for line in text.splitlines()[3:] if line]
     names = dict(rows)
     found = Atlas()
+    groupings = tuple(vocab.levels.prefecture)
     for code, name in rows:
         level = CODE_LENGTH[len(code)]
-        if level == "prefecture" and not name.endswith(tuple(vocab.levels.prefecture)):
+        if level == "prefecture" and not name.endswith(groupings):
             continue  # 市辖区 of a 直辖市, 省直辖县级行政区划: a grouping, not a prefecture
         if level == "county" and name == names.get(code[:4]):
             continue  # 儋州市 under 儋州市: a prefecture without counties
-        division = Division(code, name, level)
-        found.divisions[code] = division
+        found.divisions[code] = Division(code, name, level)
         forms = spellings(name, level, vocab)
         if level == "town":  # 济源市沁园街道 in the dataset is 沁园街道 in 济源市
             for parent in (names.get(code[:6]), names.get(code[:4])):
                 if parent and name.startswith(parent) and len(name) > len(parent):
                     forms |= spellings(name[len(parent):], level, vocab)
+        by_name = found.names[level]
         for alias in forms:
-            found.names[level][alias].append(code)
-            found.longest[level] = max(found.longest[level], len(alias))
+            by_name[alias].append(code)
+    for level in LEVELS:
+        found.longest[level] = max(map(len, found.names[level]))
     found.parents = {found.parent_of_town(code) for code in found.divisions if len(code) == 9}
     return found
 
@@ -86,24 +96,37 @@ def spellings(name: str, level: Level, vocab: PlacesVocabulary) -> set[str]:
     spellings("昌吉回族自治州", "prefecture", vocab) -> {"昌吉回族自治州", "昌吉州", "昌州", "昌吉"}
     """
     forms = {name}
-    suffix = next((s for s in sorted(getattr(vocab.levels, level), key=len, reverse=True)
-                   if name.endswith(s)), "")
+    if level == "town":
+        for ending, same in town_endings():
+            if name.endswith(ending):
+                forms.update(name[: -len(ending)] + other for other in same)
+                break
+        return forms
+    suffix = next((s for s in level_suffixes(level) if name.endswith(s)), "")
     body = name[: len(name) - len(suffix)]
     if suffix in vocab.autonomous.short:
         base = autonomous_base(body, vocab)
-        forms.add(base + vocab.autonomous.short[suffix])
+        short = vocab.autonomous.short[suffix]
+        forms.add(base + short)
         if suffix in vocab.autonomous.initials:
-            forms.update(base[:n] + vocab.autonomous.short[suffix] for n in range(1, len(base)))
+            forms.update(base[:n] + short for n in range(1, len(base)))
         body = base
     if level in vocab.bare.levels and len(body) >= vocab.bare.shortest:
         forms.add(body)
-    for same in vocab.town_forms.same:
-        for ending in same:
-            if level == "town" and name.endswith(ending):
-                stem = name[: -len(ending)]
-                forms.update(stem + other for other in same)
-                break
     return forms
+
+
+@cache
+def town_endings() -> tuple[tuple[str, list[str]], ...]:
+    """Each ending of places.toml's [town_forms], longest first, with the endings it equals."""
+    pairs = [(ending, same) for same in places_vocabulary().town_forms.same for ending in same]
+    return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
+
+
+@cache
+def level_suffixes(level: Level) -> tuple[str, ...]:
+    """A level's suffixes in places.toml, longest first."""
+    return tuple(sorted(getattr(places_vocabulary().levels, level), key=len, reverse=True))
 
 
 def autonomous_base(body: str, vocab: PlacesVocabulary) -> str:
@@ -112,13 +135,19 @@ def autonomous_base(body: str, vocab: PlacesVocabulary) -> str:
     A name that starts with its nationality keeps it (鄂温克族 -> 鄂温克); a base has at
     least two characters, so that 西藏 and 内蒙古 are not cut.
     """
-    nationalities = "|".join(sorted(vocab.autonomous.nationalities, key=len, reverse=True))
-    tail = f"(?:(?:{nationalities})族?)+"
-    if match := re.fullmatch(f"(.{{2,}}?){tail}", body):
+    based, alone, first = nationality_patterns(tuple(vocab.autonomous.nationalities))
+    if match := based.fullmatch(body):
         return match[1]
-    if match := re.match(f"({nationalities})族?", body):
-        return match[1] if re.fullmatch(tail, body) else body
+    if alone.fullmatch(body) and (match := first.match(body)):
+        return match[1]
     return body
+
+
+@cache
+def nationality_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    nationalities = "|".join(sorted(names, key=len, reverse=True))
+    tail = f"(?:(?:{nationalities})族?)+"
+    return (re.compile(f"(.{{2,}}?){tail}"), re.compile(tail), re.compile(f"({nationalities})族?"))
 
 
 @dataclass(frozen=True)
@@ -146,6 +175,8 @@ def read_place(text: str) -> list[Reading]:
     read_place("昌吉州玛纳斯县凉州户镇") -> [Reading(("prefecture", "昌吉州", "6523"),
     ("county", "玛纳斯县", "652324"), ("town", "凉州户镇", "652324103"))]
     """
+    if len(text) > LONGEST_PLACE:
+        return []
     found = atlas()
     town_kinds = tuple(places_vocabulary().levels.town)
 

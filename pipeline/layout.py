@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
 HEADERS_FILE = "pipeline/vocab/headers.toml"
 PLACES_FILE = "pipeline/vocab/places.toml"
-DIVISIONS_EDITION = "国家统计局 2023年统计用区划代码"
 
 
 def parse_list_kind(title: str) -> tuple[ListKind, str] | None:
@@ -51,7 +50,7 @@ def parse_place(text: str) -> Place:
     Levels the title leaves out are filled from the dataset. A place the dataset cannot
     resolve, or can resolve in more than one way, is kept as written, with the problem said.
     """
-    from pipeline.divisions import read_place
+    from pipeline.divisions import edition, read_place
 
     text = "".join(text.split())
     readings = read_place(text)
@@ -67,7 +66,7 @@ def parse_place(text: str) -> Place:
         reading = max(partial, key=lambda r: len(r.parts))
         town = town_from(reading)
         return Place(town, f"town {town.name!r} is not in the division dataset "
-                     f"({DIVISIONS_EDITION}) under {describe([reading.innermost])}; it is kept "
+                     f"({edition()}) under {describe([reading.innermost])}; it is kept "
                      "as written. Check its spelling (renamed or new since?)")
     if partial:
         return Place(as_written(text), f"place {text!r} could lie in any of "
@@ -76,7 +75,7 @@ def parse_place(text: str) -> Place:
     if written is None:
         return Place(None, f"no place kind (镇/乡/街道…) ends {text!r}; add the kind to "
                      f"{PLACES_FILE} if it is one")
-    return Place(written, f"place {text!r} is not in the division dataset ({DIVISIONS_EDITION}); "
+    return Place(written, f"place {text!r} is not in the division dataset ({edition()}); "
                  "it is kept as written. Check its spelling, or write its county")
 
 
