@@ -41,7 +41,7 @@ def normalize_document(source: Source) -> NormalizedDocument:
         kind, place = section_identity(section, found)
         if place is not None and town is None:
             town = place
-        elif place is not None and place != town:
+        elif place is not None and town is not None and place.key != town.key:
             found.add("warning", "title-place", f"title names {place.name}, earlier titles "
                       f"named {town.name if town else '?'}; rows are filed under the first",
                       section.title_line, "title", section.title, section.sheet)

@@ -231,3 +231,15 @@ def test_towns_are_keyed_by_their_full_path() -> None:
         == key("玛纳斯县凉州户镇")
     assert key("浙江省宁波市镇海区招宝山街道") == key("宁波市镇海区招宝山街道")
 
+
+
+def test_titles_naming_one_town_two_ways_are_one_place() -> None:
+    from pipeline.documents import normalize_document
+    from pipeline.sources import parse_source
+
+    text = ("昌吉州玛纳斯县凉州户镇基本履职事项清单\n序号\t事项名称\n1\t一\n"
+            "新疆维吾尔自治区昌吉回族自治州玛纳斯县凉州户镇上级部门收回事项清单\n"
+            "序号\t事项名称\t承接部门及工作方式\n1\t二\t玛纳斯县民政局： 办理\n")
+    doc = normalize_document(parse_source("t.txt", text.encode()))
+    assert not any(f.code == "title-place" for f in doc.findings)
+    assert doc.town.code == "652324103" and doc.town.prefecture == "昌吉州"
