@@ -255,8 +255,14 @@ def mention_pattern(places: tuple[str, ...], marks: tuple[str, ...],
     """
     spelled = "|".join(map(re.escape, sorted(known, key=len, reverse=True)))
     lead = "|".join([*map(re.escape, sorted(places, key=len, reverse=True)), mark_pattern(marks)])
-    firm = "|".join(sorted(vocabulary().names.firm_suffixes, key=len, reverse=True))
-    loose = f"(?:{lead})[{HAN}]{{1,12}}?(?:{firm})(?!门)"
+    names = vocabulary().names
+    # A firm suffix that starts a non-ending (部 of 部门) counts only when the rest does not follow.
+    firm = "|".join(
+        re.escape(suffix) + "".join(f"(?!{re.escape(ending[len(suffix):])})"
+                                    for ending in names.not_endings
+                                    if ending.startswith(suffix) and ending != suffix)
+        for suffix in sorted(names.firm_suffixes, key=len, reverse=True))
+    loose = f"(?:{lead})[{HAN}]{{1,12}}?(?:{firm})"
     starts = "".join(sorted({name[0] for name in (*known, *places, *marks)}))
     body = f"{spelled}|{loose}" if spelled else loose
     return re.compile(f"(?=[{re.escape(starts)}])(?:{body})")
