@@ -222,8 +222,13 @@ def canonical_from(jurisdiction: Jurisdiction, rest: str, town: Town, written: s
 
 
 def innermost(rest: str, town: Town) -> str | None:
-    """A county named inside a prefecture body's name: 生态环境局玛纳斯县分局 → 玛纳斯县."""
-    return town.county if town.county and town.county in rest else None
+    """A county named inside a prefecture body's name, with or without its mark:
+    生态环境局玛纳斯县分局 → 玛纳斯县, 自然资源和规划局镇海分局 → 镇海区."""
+    county = next((j for j in jurisdictions(town) if j.name == town.county), None)
+    if county is None:
+        return None
+    stem = county.name.removesuffix(county.mark)  # 单县's 单 alone says nothing
+    return county.name if county.name in rest or (len(stem) > 1 and stem in rest) else None
 
 
 def department_heading(text: str, places: Iterable[str]) -> tuple[str, str] | None:
@@ -246,10 +251,11 @@ def heading_pattern(places: tuple[str, ...]) -> re.Pattern[str]:
 
 
 @cache
-def mention_pattern(places: tuple[str, ...], marks: tuple[str, ...],
-                    known: tuple[str, ...]) -> re.Pattern[str]:
+def mention_pattern(places: tuple[str, ...], marks: tuple[str, ...], known: tuple[str, ...],
+                    branches: tuple[str, ...] = ()) -> re.Pattern[str]:
     """Known spellings first (longest first), then any name led by a jurisdiction's name or
-    mark with a firm suffix.
+    mark with a firm suffix, and the branch in one of `branches` that may follow it
+    (市自然资源和规划局镇海分局).
 
     The lookahead on the first character lets the engine skip most positions at once.
     """
@@ -263,6 +269,10 @@ def mention_pattern(places: tuple[str, ...], marks: tuple[str, ...],
                                     if ending.startswith(suffix) and ending != suffix)
         for suffix in sorted(names.firm_suffixes, key=len, reverse=True))
     loose = f"(?:{lead})[{HAN}]{{1,12}}?(?:{firm})"
+    if branches:
+        where = "|".join(map(re.escape, sorted(branches, key=len, reverse=True)))
+        kinds = "|".join(map(re.escape, sorted(names.branch_suffixes, key=len, reverse=True)))
+        loose += f"(?:(?:{where})(?:{kinds}))?"
     starts = "".join(sorted({name[0] for name in (*known, *places, *marks)}))
     body = f"{spelled}|{loose}" if spelled else loose
     return re.compile(f"(?=[{re.escape(starts)}])(?:{body})")
@@ -278,7 +288,11 @@ def mention_finder(town: Town, known: Iterable[str]) -> Callable[[str], list[str
     """
     levels = jurisdictions(town)
     places = tuple(name for j in levels for name in j.names)
-    pattern = mention_pattern(places, tuple(j.mark for j in levels), tuple(sorted(known)))
+    # A branch is named for the innermost jurisdiction, with or without its mark (镇海分局).
+    stems = {levels[0].name, levels[0].name.removesuffix(levels[0].mark)} if levels else set()
+    branches = tuple(stem for stem in stems if len(stem) > 1)
+    pattern = mention_pattern(places, tuple(j.mark for j in levels), tuple(sorted(known)),
+                              tuple(sorted(branches)))
     not_endings = tuple(vocabulary().names.not_endings)
     masked = sorted({town.name, *vocabulary().names.not_departments}, key=len, reverse=True)
     masks = re.compile("|".join(map(re.escape, masked)))

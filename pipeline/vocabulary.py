@@ -86,6 +86,7 @@ class Jurisdictions(Table):
 class Names(Table):
     suffixes: list[str]
     firm_suffixes: list[str]
+    branch_suffixes: list[str]
     not_endings: list[str]
     catch_all: list[str]
     not_departments: list[str]

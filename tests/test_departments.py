@@ -252,3 +252,12 @@ def test_an_abbreviation_is_read_as_the_one_the_document_names() -> None:
     assert [link.department for link in doc.duties[0].departments] == [
         "玛纳斯县文化体育广播电视和旅游局"]
     assert not any(f.code == "department-ambiguous" for f in doc.findings)
+
+
+def test_provincial_bodies_and_county_branches_in_prose() -> None:
+    town = town_of(ZHENHAI)
+    find = mention_finder(town, known_spellings([], town))
+    found = find("报省应急管理厅、市应急管理局；配合市自然资源和规划局镇海分局；到市民服务大厅办理")
+    assert found == ["省应急管理厅", "市应急管理局", "市自然资源和规划局镇海分局"]
+    branch = canonicalize("市自然资源和规划局镇海分局", town)
+    assert (branch.name, branch.jurisdiction) == ("宁波市自然资源和规划局镇海分局", "镇海区")
