@@ -131,7 +131,7 @@ class Layout:
 
     def missing(self, kind: ListKind) -> list[str]:
         """Required fields of `kind` that no column holds."""
-        required: list[str] = load_vocabulary("headers")["required"][kind]
+        required = headers_vocabulary().required[kind]
         return [
             need for need in required
             if not any(option in self.fields for option in need.split("|"))
