@@ -11,7 +11,7 @@ from pipeline.dates import date_line, find_published
 from pipeline.departments import resolve_departments, split_departments, split_receiver
 from pipeline.errors import SourceError
 from pipeline.findings import Collector
-from pipeline.layout import HEADERS_FILE, Layout, parse_header, parse_list_kind, parse_place
+from pipeline.layout import HEADERS_FILE, Layout, parse_header, parse_list_kind, resolve_place
 from pipeline.records import Duty, DutyDepartment, ListKind, NormalizedDocument, Step, Town
 from pipeline.sources import Source
 from pipeline.steps import Context, parse_steps, plain_text
@@ -107,7 +107,7 @@ def section_identity(section: Section, found: Collector) -> tuple[ListKind | Non
                   section.title_line, "title", section.title, section.sheet)
         return None, None
     kind, place_text = named
-    place = parse_place(place_text)
+    place = resolve_place(place_text)
     if place.problem:
         found.add("warning", "title-place", f"title {section.title!r}: {place.problem}",
                   section.title_line, "title", section.title, section.sheet)

@@ -41,10 +41,15 @@ class Place:
     problem: str | None = None
 
 
-def parse_place(text: str) -> Place:
+def parse_place(text: str) -> Town | None:
+    """The town of resolve_place(text), for a caller that says its own problems."""
+    return resolve_place(text).town
+
+
+def resolve_place(text: str) -> Place:
     """Resolve a title's place against China's administrative divisions.
 
-    parse_place("昌吉州玛纳斯县凉州户镇").town -> Town(name="凉州户镇", kind="镇",
+    resolve_place("昌吉州玛纳斯县凉州户镇").town -> Town(name="凉州户镇", kind="镇",
     county="玛纳斯县", prefecture="昌吉州", province="新疆维吾尔自治区", code="652324103")
 
     Levels the title leaves out are filled from the dataset. A place the dataset cannot

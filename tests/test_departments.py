@@ -158,7 +158,7 @@ def test_mentions_skip_the_town_name_and_non_departments() -> None:
 
 
 def town_of(text: str) -> Town:
-    town = parse_place(text).town
+    town = parse_place(text)
     assert town is not None
     return town
 

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.db import stable_id
 from pipeline.divisions import autonomous_base, spellings
-from pipeline.layout import parse_place
+from pipeline.layout import parse_place, resolve_place
 from pipeline.records import Town
 from pipeline.vocabulary import places_vocabulary
 
@@ -153,7 +153,7 @@ PLACES = [
 def test_place_titles_across_china(text: str, province: str, prefecture: str | None,
                                    county: str | None, town: str, kind: str,
                                    official: str) -> None:
-    place = parse_place(text)
+    place = resolve_place(text)
     assert place.problem is None
     assert place.town is not None
     got = place.town
@@ -187,20 +187,20 @@ def test_a_name_that_starts_with_a_nationality_keeps_it() -> None:
 
 
 def test_an_ambiguous_town_is_kept_as_written_with_its_candidates() -> None:
-    place = parse_place("西营镇")
+    place = resolve_place("西营镇")
     assert place.town == Town(name="西营镇", kind="镇")
     assert place.problem is not None
     assert "甘肃省武威市凉州区西营镇" in place.problem and "县西营镇" in place.problem
 
 
 def test_an_unknown_place_is_kept_as_written() -> None:
-    place = parse_place("某县某某民族乡")
+    place = resolve_place("某县某某民族乡")
     assert place.town == Town(name="某县某某民族乡", kind="民族乡")
     assert place.problem is not None and "kept as written" in place.problem
 
 
 def test_a_town_the_dataset_lacks_keeps_the_levels_it_knows() -> None:
-    place = parse_place("昌吉州玛纳斯县新造镇")
+    place = resolve_place("昌吉州玛纳斯县新造镇")
     assert place.town == Town(name="新造镇", kind="镇", county="玛纳斯县", prefecture="昌吉州",
                               province="新疆维吾尔自治区")
     assert place.problem is not None and "新造镇" in place.problem
@@ -208,19 +208,19 @@ def test_a_town_the_dataset_lacks_keeps_the_levels_it_knows() -> None:
 
 def test_a_town_the_dataset_lacks_is_never_split_from_a_prefecture() -> None:
     # No county is named, so nothing says where 某县某镇 ends: kept whole, with a warning.
-    place = parse_place("昌吉州某县某镇")
+    place = resolve_place("昌吉州某县某镇")
     assert place.town == Town(name="昌吉州某县某镇", kind="镇")
     assert place.problem is not None
 
 
 def test_no_place_kind_is_no_town() -> None:
-    place = parse_place("某某单位")
+    place = resolve_place("某某单位")
     assert place.town is None and place.problem is not None
 
 
 def test_towns_are_keyed_by_their_full_path() -> None:
     def key(text: str) -> int:
-        town = parse_place(text).town
+        town = parse_place(text)
         assert town is not None
         return stable_id(*town.key)  # what db.town_id hashes
 
