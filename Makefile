@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIPELINE := $(BIN)/pipeline
 DB := normalized/duties.db
 
-RAW := $(wildcard raw/*.txt raw/*.tsv raw/*.html raw/*.htm raw/*.xlsx raw/*.docx)
+RAW := $(wildcard raw/*.txt raw/*.tsv raw/*.csv raw/*.html raw/*.htm raw/*.xlsx raw/*.docx)
 JSON := $(patsubst raw/%,normalized/%.json,$(basename $(RAW)))
 CODE := $(wildcard pipeline/*.py pipeline/vocab/*.toml pipeline/data/*.tsv)
 
@@ -29,7 +29,7 @@ define normalize_rule
 normalized/%.json: raw/%.$(1) $(CODE) | $(BIN)/.installed
 	$(PIPELINE) normalize --exit-zero $$< -o $$@
 endef
-$(foreach ext,txt tsv html htm xlsx docx,$(eval $(call normalize_rule,$(ext))))
+$(foreach ext,txt tsv csv html htm xlsx docx,$(eval $(call normalize_rule,$(ext))))
 
 # Unchanged documents are skipped by the loader itself (same sha256 and parser version).
 # On failure the database is dated back so that the next make tries again.

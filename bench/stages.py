@@ -3,13 +3,17 @@
 Times the first N documents (default 20) through normalize, prepare and load into a fresh
 SQLite database, then the FTS5 trigram index alone on the same rows with the same settings,
 so that the load's share that no other choice of ours can remove is measured, not guessed.
+Within normalize, the two conservation checks are timed as they run.
 """
 
 import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -22,9 +26,11 @@ def stage_costs(files: list[Path]) -> dict[str, float]:
     from pipeline.db import Prepared, prepare
     from pipeline.records import NormalizedDocument
 
+    checks = timing_checks()
     start = time.perf_counter()
     documents = [d for d in map(normalize_path, files) if isinstance(d, NormalizedDocument)]
     normalized = time.perf_counter()
+    checks.restore()
     prepared: list[Prepared] = [prepare(d) for d in documents]
     ready = time.perf_counter()
     with tempfile.TemporaryDirectory() as work:
@@ -49,10 +55,45 @@ def stage_costs(files: list[Path]) -> dict[str, float]:
     towns = len(prepared) / 1000
     return {
         "normalize (read, tables, steps, departments, records)": (normalized - start) / towns,
+        "  of which the conservation check of rows": checks.spent["check_rows"] / towns,
+        "  of which the conservation check of text": checks.spent["check_text"] / towns,
         "prepare (ids and rows)": (ready - normalized) / towns,
         "load into SQLite, all indexes": (loaded - ready) / towns,
         "  of which the FTS5 trigram index alone": fts / towns,
     }
+
+
+@dataclass
+class Timed:
+    """Functions of pipeline.documents wrapped, from here, to add up the time they take."""
+
+    originals: dict[str, Callable[..., Any]]
+    spent: dict[str, float] = field(default_factory=dict)
+
+    def restore(self) -> None:
+        from pipeline import documents
+
+        for name, function in self.originals.items():
+            setattr(documents, name, function)
+
+
+def timing_checks() -> Timed:
+    """Time the two conservation checks (documents.check_rows, check_text) as they run."""
+    from pipeline import documents
+
+    timed = Timed({name: getattr(documents, name) for name in ("check_rows", "check_text")})
+    for name, function in timed.originals.items():
+        timed.spent[name] = 0.0
+
+        def wrapper(*args: Any, _name: str = name, _function: Callable[..., Any] = function) -> Any:
+            start = time.perf_counter()
+            try:
+                return _function(*args)
+            finally:
+                timed.spent[_name] += time.perf_counter() - start
+
+        setattr(documents, name, wrapper)
+    return timed
 
 
 def main() -> None:

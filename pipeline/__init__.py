@@ -19,7 +19,8 @@ __version__ = "0.1.0"
 # What decides a normalized document's content: a change to any of these is a new parser.
 PARSER_FILES = ["sources.py", "containers.py", "tables.py", "layout.py", "text.py", "steps.py",
                 "departments.py", "dates.py", "documents.py", "findings.py", "records.py",
-                "vocab/*.toml", "readers/*.py", "divisions.py", "vocabulary.py", "data/divisions.tsv"]
+                "vocab/*.toml", "readers/*.py", "markup.py", "wordnumbering.py", "conservation.py",
+                "vocabulary.py", "divisions.py", "data/divisions.tsv"]
 
 
 DEFAULT_URL = "sqlite:///normalized/duties.db"

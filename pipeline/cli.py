@@ -342,6 +342,7 @@ def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"
     from rich.progress import Progress
 
     from pipeline.errors import PipelineError
+    from pipeline.findings import fold_findings
 
     console = Console(stderr=True, highlight=False)
     reports: list[DocumentReport] = []
@@ -364,8 +365,8 @@ def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"
     # An unchanged document's findings were printed when it was loaded; its summary counts them.
     findings = sorted((f for r in reports if r.status != "skipped" for f in r.findings),
                       key=lambda f: (f.path, f.sheet or "", f.line or 0))
-    for finding in findings:
-        click.echo(str(finding), err=True)
+    for line in fold_findings(findings):  # one line per cause, not one per quarantined row
+        click.echo(line, err=True)
     failed = False
     for item in reports:
         click.echo(item.summary())

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from pipeline.errors import SourceError
-from pipeline.tables import Row, is_title
+from pipeline.tables import Row, cell_words, is_title
 from pipeline.text import CONTROL
+from pipeline.wordnumbering import WordNumbering
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -64,21 +65,29 @@ def html_rows(name: str, text: str) -> Iterator[Row]:
     except Exception as exc:  # lxml raises several types for a page it cannot build a tree of
         raise SourceError(name, f"cannot parse the HTML page ({exc})", "format") from None
     element: HtmlElement
+    width: int | None = None  # a list table may go on, without its header, in the next table
     for element in root.iter("p", "h1", "h2", "h3", "h4", "h5", "h6", "div", "table"):
         if element.tag == "table":
             if element.find(".//table") is None:
-                yield from table_rows(element)
+                rows = list(table_rows(element, width))
+                width = len(rows[0].cells) if rows else None
+                yield from rows
         elif next(element.iterancestors("table"), None) is None and not any(
                 child.tag in ("p", "div", "table") for child in element.iterdescendants()):
             title = " ".join(element.text_content().split())
-            if title and len(title) < 80 and is_title(title):
+            # <h1> names the page (often the place, once); other elements count when titles.
+            if title and len(title) < 80 and (is_title(title) or element.tag == "h1"):
+                width = None
                 yield Row(int(element.sourceline or 0), [title])
 
 
-def table_rows(table: "HtmlElement") -> Iterator[Row]:
-    """Rows with rowspan and colspan filled, each cell as its inner HTML."""
+def table_rows(table: "HtmlElement", continues: int | None = None) -> Iterator[Row]:
+    """Rows with rowspan and colspan filled, each cell as its inner HTML. A table without a
+    序号 header is read only where it continues a list table of `continues` columns: as wide,
+    starting like its rows (续表 after a page break)."""
     rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
-    if not any(is_header_row(row) for row in rows[:3]):
+    if not any(is_header_row(row) for row in rows[:3]) and not (
+            continues and rows and starts_numbered(rows[0], continues)):
         return
     carried: dict[int, tuple[int, str]] = {}  # column → (rows left, cell html) from a rowspan
     for row in rows:
@@ -109,12 +118,20 @@ def table_rows(table: "HtmlElement") -> Iterator[Row]:
             yield Row(int(row.sourceline or 0), cells)
 
 
+def starts_numbered(row: "HtmlElement", width: int) -> bool:
+    """A row `width` columns wide whose first cell is a 序号 (3, 3.) or empty (the rest of a
+    row cut by the page)."""
+    cells = row.xpath("./td|./th")
+    words = cell_words(cells[0].text_content()) if cells else "x"
+    return sum(int_attribute(cell, "colspan") for cell in cells) == width and (
+        not words or words.rstrip(".、").isdigit())
+
+
 def is_header_row(row: "HtmlElement") -> bool:
-    from pipeline.vocabulary import load_vocabulary
+    from pipeline.vocabulary import headers
 
     first = row.xpath("./td|./th")
-    words = load_vocabulary("headers")["fields"]["seq"]
-    return bool(first) and " ".join(first[0].text_content().split()) in words
+    return bool(first) and cell_words(first[0].text_content()) in headers().fields.seq
 
 
 def inner_html(cell: "HtmlElement") -> str:
@@ -195,16 +212,20 @@ def docx_rows(name: str, data: bytes) -> Iterator[Row]:
     except Exception as exc:  # python-docx raises many types for a damaged file
         raise SourceError(name, f"cannot open the document ({root_cause(exc)}); "
                           "open and re-save it in Word or LibreOffice", "format") from None
+    numbering = WordNumbering.of(document)  # numbers Word shows but the text lacks
     tables = 0
+    heading = True  # the first paragraph may name the place (会盟镇) without being a title
     for paragraph_number, child in enumerate(document.element.body.iterchildren(), start=1):
         if child.tag.endswith("}p"):  # prose around the tables is not a list row; titles are
-            text = Paragraph(child, document).text.strip()
-            if text and is_title(text):
+            text = numbering.text(Paragraph(child, document)).strip()
+            if text and (is_title(text) or (heading and len(text) < 80)):
                 yield Row(paragraph_number, [text])
+            heading = heading and not text
         elif child.tag.endswith("}tbl"):
             tables += 1
             table = Table(child, document)
             for row_number, row in enumerate(table.rows, start=1):
-                cells = ["\n".join(p.text for p in cell.paragraphs) for cell in row.cells]
+                cells = ["\n".join(numbering.text(p) for p in cell.paragraphs)
+                         for cell in row.cells]
                 if any(c.strip() for c in cells):
                     yield Row(row_number, cells, f"table {tables}")

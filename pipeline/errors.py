@@ -2,8 +2,8 @@
 
 PipelineError
 ├── SourceError      a document cannot be read at all (empty, binary, undecodable, no list)
-├── DatabaseError    the database cannot be reached or written
-└── VocabularyError  a file in pipeline/vocab/ does not say what its model expects
+├── VocabularyError  a file in pipeline/vocab/ is not what the code expects (names file and key)
+└── DatabaseError    the database cannot be reached or written
 
 Row-level problems are never exceptions: they are `Finding` values (records.py).
 """
@@ -34,9 +34,9 @@ class SourceError(PipelineError):
         self.code = code
 
 
-class DatabaseError(PipelineError):
-    """The database cannot be reached or written; the message masks any password."""
-
-
 class VocabularyError(PipelineError):
     """A vocabulary file is malformed; the message names the file and the key."""
+
+
+class DatabaseError(PipelineError):
+    """The database cannot be reached or written; the message masks any password."""

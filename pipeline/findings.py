@@ -1,5 +1,6 @@
 """Findings: problems kept as data, collected per document while it is normalized."""
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pipeline.records import Finding, Severity
@@ -39,3 +40,24 @@ class Collector:
 
     def quarantine(self, row: Row, code: str, message: str, field: str | None = None) -> None:
         self.add("error", f"row-{code}", message, row.line, field, row.raw, row.sheet)
+
+
+def fold_findings(findings: Iterable[Finding]) -> Iterator[str]:
+    """The findings as report lines, one per cause: a run of quarantined rows of one file with
+    the same code and message (the rows of a list whose header is missing) is one line.
+
+    fold_findings([row 3, row 4, row 5 quarantined for one cause]) ->
+    ["x.txt:3: error: … (and 2 more rows like it, to line 5)"]
+    """
+    run: list[Finding] = []
+    for finding in [*findings, None]:
+        if run and (finding is None or not finding.code.startswith("row-")
+                    or (finding.path, finding.sheet, finding.code, finding.message)
+                    != (run[0].path, run[0].sheet, run[0].code, run[0].message)):
+            more = len(run) - 1
+            suffix = "" if not more else \
+                f" (and {more} more rows like it, to line {run[-1].line})"
+            yield f"{run[0]}{suffix}"
+            run = []
+        if finding is not None:
+            run.append(finding)

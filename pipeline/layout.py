@@ -1,13 +1,11 @@
 """Layout stage: which list a title names, which place, and which field each column holds."""
 
-import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
-from functools import cache
 from typing import TYPE_CHECKING, cast
 
 from pipeline.records import ListKind, Town
-from pipeline.vocabulary import headers_vocabulary, load_vocabulary, places_vocabulary
+from pipeline.tables import cell_words, header_field
+from pipeline.vocabulary import headers, places_vocabulary, titles
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -23,10 +21,11 @@ def parse_list_kind(title: str) -> tuple[ListKind, str] | None:
 
     parse_list_kind("昌吉州玛纳斯县凉州户镇基本履职事项清单") -> ("basic", "昌吉州玛纳斯县凉州户镇")
     """
-    endings = sorted(
-        ((ending, kind) for kind, words in load_vocabulary("titles").items() for ending in words),
-        key=lambda pair: -len(pair[0]),
-    )
+    vocabulary = titles()
+    kinds = {"basic": vocabulary.basic, "cooperative": vocabulary.cooperative,
+             "withdrawn": vocabulary.withdrawn}
+    endings = sorted(((ending, kind) for kind, words in kinds.items() for ending in words),
+                     key=lambda pair: -len(pair[0]))
     for ending, kind in endings:
         if title.endswith(ending):
             return cast(ListKind, kind), title[: -len(ending)].strip()
@@ -136,7 +135,7 @@ class Layout:
 
     def missing(self, kind: ListKind) -> list[str]:
         """Required fields of `kind` that no column holds."""
-        required = headers_vocabulary().required[kind]
+        required: list[str] = getattr(headers().required, kind)
         return [
             need for need in required
             if not any(option in self.fields for option in need.split("|"))
@@ -155,14 +154,15 @@ class Layout:
 
 
 def parse_header(cells: list[str]) -> Layout:
-    """Map header words to our field names with the synonyms in headers.toml."""
-    synonyms = header_synonyms()
+    """Map header words to our field names with the synonyms in headers.toml; a cell is read
+    by its words alone (<strong>序号</strong>, 序&nbsp;号, 对应<br>上级部门 and 序　号 all count).
+    """
     fields: list[str | None] = []
     extras: list[str] = []
     unknown: list[str] = []
     for cell in cells:
-        word = re.sub(r"\s+", "", cell)
-        field = header_field(word, synonyms)
+        word = cell_words(cell)
+        field = header_field(word)
         if field == "extra":
             extras.append(word)
             field = None
@@ -170,16 +170,3 @@ def parse_header(cells: list[str]) -> Layout:
             unknown.append(word)
         fields.append(field)
     return Layout(fields, extras, unknown)
-
-
-@cache
-def header_synonyms() -> dict[str, list[str]]:
-    return headers_vocabulary().synonyms()
-
-
-def header_field(word: str, synonyms: dict[str, list[str]]) -> str | None:
-    """header_field("街道配合职责", vocabulary) -> "town_duties"."""
-    for field, patterns in synonyms.items():
-        if any(fnmatchcase(word, pattern) for pattern in patterns):
-            return field
-    return None

@@ -9,32 +9,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
 
 from pipeline.departments import department_heading
 from pipeline.findings import Collector
+from pipeline.markup import read_blocks
 from pipeline.records import Party, Step
 from pipeline.text import CONTROL
-from pipeline.vocabulary import load_vocabulary
+from pipeline.vocabulary import numbering
 
-if TYPE_CHECKING:
-    from lxml import etree
-
-BLOCK_TAGS = frozenset({"p", "div", "ol", "ul", "li", "br", "tr", "td", "th", "table", "section",
-                        "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
-INLINE_TAGS = frozenset({"span", "strong", "b", "em", "i", "font", "u", "a"})
-HTML_TAG = re.compile(f"</?(?:{'|'.join(sorted(BLOCK_TAGS | INLINE_TAGS))})\\b[^>]*>", re.I)
-# A cell is a fragment: a stray </body> or </html> in it would end the parse and lose the rest.
-DOCUMENT_TAGS = re.compile(r"</?(?:html|head|body)\b[^>]*>", re.I)
-LINES = re.compile(r"\r\n|\r|\n")
 TRAILING = re.compile(r"[；;\s]+$")
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-
-
-@dataclass(frozen=True)
-class Block:
-    text: str
-    item: int | None = None  # position in its <ol>/<ul> when the block is an <li>
 
 
 @dataclass(frozen=True)
@@ -50,13 +34,13 @@ class Piece:
 @cache
 def marker_pattern() -> re.Pattern[str]:
     """Any number mark, only at a block's start or after whitespace or ；; 。"""
-    marks = "|".join(load_vocabulary("numbering")["markers"])
+    marks = "|".join(numbering().markers)
     return re.compile(f"(?:^|(?<=[\\s；;。]))(?:{marks})")
 
 
 @cache
 def heading_pattern() -> re.Pattern[str]:
-    marks = "|".join(load_vocabulary("numbering")["headings"])
+    marks = "|".join(numbering().headings)
     return re.compile(f"^(?:{marks})\\s*(?P<rest>.+)$")
 
 
@@ -79,67 +63,6 @@ def mark_number(match: re.Match[str]) -> int:
     return int(value.translate(FULL_WIDTH_DIGITS))
 
 
-def read_blocks(raw: str) -> list[Block]:
-    """Cut a cell into blocks: HTML block elements when it holds HTML, else its lines."""
-    if not HTML_TAG.search(raw):
-        return [Block(line.strip()) for line in LINES.split(raw) if line.strip()]
-    return html_blocks(raw)
-
-
-def plain_text(cell: str, separator: str = "\n") -> str:
-    """A cell without markup, one line per block: plain_text("<p>甲</p><p>乙</p>") -> "甲\\n乙"."""
-    if not HTML_TAG.search(cell):
-        return cell.strip()
-    return separator.join(block.text for block in html_blocks(cell))
-
-
-def html_blocks(raw: str) -> list[Block]:
-    """Blocks of an HTML fragment; an unclosed <ol> simply runs to the end of the cell."""
-    from lxml import etree
-
-    fragment = DOCUMENT_TAGS.sub("", CONTROL.sub("", raw))
-    document = etree.fromstring(f"<html><body>{fragment}</body></html>", html_parser())
-    body = document.find("body")
-    blocks: list[Block] = []
-    buffer: list[str] = []
-
-    def flush(item: int | None = None) -> None:
-        text = "".join(buffer).strip()
-        buffer.clear()
-        if text:
-            blocks.append(Block(text, item))
-
-    def visit(element: "etree._Element") -> None:
-        tag = element.tag if isinstance(element.tag, str) else ""
-        block = tag.lower() in BLOCK_TAGS
-        if block:
-            flush()
-        buffer.append(element.text or "")
-        for child in element:
-            visit(child)
-            buffer.append(child.tail or "")
-        if block:
-            flush(list_position(element) if tag.lower() == "li" else None)
-
-    visit(document if body is None else body)
-    flush()
-    return blocks
-
-
-@cache
-def html_parser() -> "etree.HTMLParser":
-    """lxml's plain HTML parser: no network, no comments; lxml.html's element classes would
-    cost a Python call per element."""
-    from lxml import etree
-
-    return etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
-
-
-def list_position(item: "etree._Element") -> int:
-    """1 + the number of <li> before this one in its list."""
-    return 1 + sum(1 for sibling in item.itersiblings(preceding=True) if sibling.tag == "li")
-
-
 def split_pieces(text: str) -> Iterator[Piece]:
     """Cut a block at its number marks; text before the first mark is an unnumbered piece.
 
@@ -153,6 +76,20 @@ def split_pieces(text: str) -> Iterator[Piece]:
     for mark, end in zip(marks, ends[: len(marks)], strict=True):
         raw = text[mark.start(): end].strip()
         yield Piece(mark_number(mark), raw, raw[len(mark.group()):])
+
+
+def split_heading(text: str) -> tuple[str, str]:
+    """A heading and the steps written after it on the same line.
+
+    split_heading("审核工作：1.审核材料；2.发放补贴") -> ("审核工作", "1.审核材料；2.发放补贴");
+    split_heading("分户工作") -> ("分户工作", "")
+    """
+    head, colon, rest = text.partition("：") if "：" in text else text.partition(":")
+    if colon and head.strip() and rest.strip():
+        return head.strip(), rest.strip()
+    if (mark := marker_pattern().search(text)) and mark.start() > 0:
+        return text[: mark.start()].strip(), text[mark.start():].strip()
+    return text, ""
 
 
 def strip_marker(text: str) -> str:
@@ -184,14 +121,20 @@ def parse_steps(raw: str, party: Party, context: Context) -> list[Step]:
     section: str | None = None
     department: str | None = None
     previous: int | None = None
+    open_heading: tuple[str, int] | None = None  # a heading as written, and the steps before it
     for block in read_blocks(raw):
         text = " ".join(block.text.split())
         if heading := heading_pattern().match(text):
-            section, department, previous = heading["rest"].strip(), None, None
-            continue
+            check_heading_used(open_heading, len(steps), context)
+            section, rest = split_heading(heading["rest"].strip())
+            department, previous, open_heading = None, None, (text, len(steps))
+            if not rest:
+                continue
+            text = rest
         if named := department_heading(text, context.places):
             department, rest = named
-            section, previous = department, None
+            check_heading_used(open_heading, len(steps), context)
+            section, previous, open_heading = department, None, (text, len(steps))
             if not rest:
                 continue
             text = rest
@@ -211,7 +154,16 @@ def parse_steps(raw: str, party: Party, context: Context) -> list[Step]:
             steps.append(Step(party=party, position=len(steps) + 1, number=piece.number,
                               section=section, department=department, text=cleaned,
                               raw=piece.raw))
+    check_heading_used(open_heading, len(steps), context)
     return steps
+
+
+def check_heading_used(heading: tuple[str, int] | None, steps: int, context: Context) -> None:
+    """Warn about a heading with no step under it: its text would be in no step's section."""
+    if heading is not None and heading[1] == steps:
+        context.found.add("warning", "heading-empty", f"{context.field}: heading {heading[0]!r} "
+                          "has no step under it", context.line, context.field, heading[0],
+                          context.sheet)
 
 
 def clean_step(piece: Piece, context: Context) -> str:

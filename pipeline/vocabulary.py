@@ -1,8 +1,8 @@
 """Vocabulary that varies between towns, read from the TOML files in vocab/.
 
 Supporting a new town's wording means adding a line to one of those files, not code. The
-files this module types (places, departments, headers) are validated by pydantic models, so
-a typo is an error naming the file and the key.
+files the layout stages read are validated by the pydantic models below (one per file), so a
+typo is an error naming the file and the key, not a KeyError deep in a parse.
 """
 
 import tomllib
@@ -10,60 +10,160 @@ from functools import cache
 from importlib.resources import files
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.errors import VocabularyError
 
 VOCAB_DIR = "pipeline/vocab"
+M = TypeVar("M", bound="Vocabulary")
 
 
 @cache
 def load_vocabulary(name: str) -> dict[str, Any]:
     """Read vocab/<name>.toml: load_vocabulary("titles")["basic"] -> ["基本履职事项清单"]."""
     text = files("pipeline").joinpath("vocab", f"{name}.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise VocabularyError(f"{VOCAB_DIR}/{name}.toml: {exc}") from None
 
 
-class Table(BaseModel):
+class Vocabulary(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Model = TypeVar("Model", bound=Table)
+class HeaderFields(Vocabulary):
+    """Header words (globs) of each field; `extra` columns are kept only in raw."""
+
+    seq: list[str]
+    category: list[str]
+    title: list[str]
+    counterpart: list[str]
+    upper_duties: list[str]
+    town_duties: list[str]
+    receiver: list[str]
+    receiver_department: list[str]
+    receiver_method: list[str]
+    extra: list[str]
 
 
-def typed_vocabulary(name: str, model: type[Model]) -> Model:
-    """vocab/<name>.toml as `model`; VocabularyError names the file and the key at fault."""
+class RequiredFields(Vocabulary):
+    basic: list[str]
+    cooperative: list[str]
+    withdrawn: list[str]
+
+
+class HeaderLevels(Vocabulary):
+    upper: list[str]
+    town: list[str]
+
+
+class Headers(Vocabulary):
+    """headers.toml"""
+
+    fields: HeaderFields
+    required: RequiredFields
+    levels: HeaderLevels
+    level_fields: dict[str, list[str]]
+
+    def synonyms(self) -> list[tuple[str, list[str]]]:
+        """[fields], each followed by its [level_fields] with {upper} and {town} filled in from
+        [levels]: ("counterpart", [..., "对应县级部门", "对应区级部门", …])."""
+        merged = {name: list(words) for name, words in self.fields}
+        for name, templates in self.level_fields.items():
+            words = merged.setdefault(name, [])
+            for template in templates:
+                filled = [template.format(upper=upper, town=town)
+                          for upper in self.levels.upper for town in self.levels.town]
+                words += [word for word in dict.fromkeys(filled) if word not in words]
+        return list(merged.items())
+
+
+class Titles(Vocabulary):
+    """titles.toml: how each list's title ends, and how a whole document's heading ends."""
+
+    basic: list[str]
+    cooperative: list[str]
+    withdrawn: list[str]
+    document: list[str] = []
+
+
+class Numbering(Vocabulary):
+    """numbering.toml: step marks and section heading marks, as regular expressions."""
+
+    markers: list[str]
+    headings: list[str]
+
+
+class Layouts(Vocabulary):
+    """layouts.toml: rows that are not duties, and what a category heading row looks like."""
+
+    continued: list[str] = Field(description="labels of a table continued on the next page")
+    category_marks: list[str]
+    category_count: list[str]
+    notes: list[str]
+
+
+def load_model(name: str, model: type[M]) -> M:
+    """vocab/<name>.toml read into `model`; VocabularyError names the file and the key.
+
+    load_model("numbering", Numbering).markers[0] -> '([0-9０-９]+)[.．、](?![0-9０-９])'
+    """
     try:
         return model.model_validate(load_vocabulary(name))
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+                             for error in exc.errors())
         raise VocabularyError(f"{VOCAB_DIR}/{name}.toml: {problems}") from None
 
 
+@cache
+def headers() -> Headers:
+    return load_model("headers", Headers)
+
+
+@cache
+def titles() -> Titles:
+    return load_model("titles", Titles)
+
+
+@cache
+def numbering() -> Numbering:
+    return load_model("numbering", Numbering)
+
+
+@cache
+def layouts() -> Layouts:
+    return load_model("layouts", Layouts)
+
+
+
 # places.toml
-class PlaceLevels(Table):
+class PlaceLevels(Vocabulary):
     province: list[str]
     prefecture: list[str]
     county: list[str]
     town: list[str]
 
 
-class Autonomous(Table):
+class Autonomous(Vocabulary):
     short: dict[str, str]
     initials: list[str]
     nationalities: list[str]
 
 
-class Bare(Table):
+class Bare(Vocabulary):
     levels: list[str]
     shortest: int
 
 
-class TownForms(Table):
+class TownForms(Vocabulary):
     same: list[list[str]]
 
 
-class PlacesVocabulary(Table):
+class PlacesVocabulary(Vocabulary):
+    """places.toml: how titles write the names of China's administrative divisions."""
+
     levels: PlaceLevels
     kinds: dict[str, str]
     autonomous: Autonomous
@@ -73,17 +173,17 @@ class PlacesVocabulary(Table):
 
 @cache
 def places_vocabulary() -> PlacesVocabulary:
-    return typed_vocabulary("places", PlacesVocabulary)
+    return load_model("places", PlacesVocabulary)
 
 
 # departments.toml
-class Jurisdictions(Table):
+class Jurisdictions(Vocabulary):
     marks: list[str]
     mark_of: dict[str, str]
     not_marks: list[str]
 
 
-class Names(Table):
+class Names(Vocabulary):
     suffixes: list[str]
     firm_suffixes: list[str]
     branch_suffixes: list[str]
@@ -92,7 +192,9 @@ class Names(Table):
     not_departments: list[str]
 
 
-class DepartmentsVocabulary(Table):
+class DepartmentsVocabulary(Vocabulary):
+    """departments.toml: jurisdiction marks, department name endings, abbreviations."""
+
     jurisdictions: Jurisdictions
     names: Names
     abbreviations: dict[str, str | list[str]]
@@ -105,36 +207,4 @@ class DepartmentsVocabulary(Table):
 
 @cache
 def departments_vocabulary() -> DepartmentsVocabulary:
-    return typed_vocabulary("departments", DepartmentsVocabulary)
-
-
-# headers.toml
-class HeaderLevels(Table):
-    upper: list[str]
-    town: list[str]
-
-
-class HeadersVocabulary(Table):
-    model_config = ConfigDict(extra="allow", frozen=True)  # other tables belong to other stages
-
-    fields: dict[str, list[str]]
-    required: dict[str, list[str]]
-    levels: HeaderLevels
-    level_fields: dict[str, list[str]]
-
-    def synonyms(self) -> dict[str, list[str]]:
-        """[fields], then [level_fields] with {upper} and {town} filled in from [levels]:
-        counterpart -> [..., "对应县级部门", "对应区级部门", …]."""
-        merged = {field: list(words) for field, words in self.fields.items()}
-        for field, templates in self.level_fields.items():
-            merged.setdefault(field, [])
-            for template in templates:
-                words = [template.format(upper=upper, town=town)
-                         for upper in self.levels.upper for town in self.levels.town]
-                merged[field] += [w for w in dict.fromkeys(words) if w not in merged[field]]
-        return merged
-
-
-@cache
-def headers_vocabulary() -> HeadersVocabulary:
-    return typed_vocabulary("headers", HeadersVocabulary)
+    return load_model("departments", DepartmentsVocabulary)

@@ -154,3 +154,9 @@ def test_a_mark_without_text_is_reported() -> None:
     steps, found = parse("1.甲； 2.； 3.丙")
     assert [(s.number, s.text) for s in steps] == [(1, "甲"), (3, "丙")]
     assert [f.code for f in found.findings] == ["step-empty"]
+
+
+def test_a_heading_with_no_step_under_it_is_said() -> None:
+    steps, found = parse("<p>一、宣传工作</p><p>二、监管工作</p><p>1.组织检查</p>")
+    assert [(s.section, s.text) for s in steps] == [("监管工作", "组织检查")]
+    assert [(f.code, f.raw) for f in found.findings] == [("heading-empty", "一、宣传工作")]

@@ -4,9 +4,9 @@ from pipeline.errors import VocabularyError
 from pipeline.vocabulary import (
     PlacesVocabulary,
     departments_vocabulary,
-    headers_vocabulary,
+    headers,
+    load_model,
     places_vocabulary,
-    typed_vocabulary,
 )
 
 
@@ -15,9 +15,9 @@ def test_the_typed_files_read() -> None:
     assert departments_vocabulary().expansions("卫健委") == ["卫生健康委员会"]
     assert len(departments_vocabulary().expansions("文旅局")) > 1
     assert departments_vocabulary().expansions("公安局") == []
-    assert "对应旗级部门" in headers_vocabulary().synonyms()["counterpart"]
+    assert "对应旗级部门" in dict(headers().synonyms())["counterpart"]
 
 
 def test_a_file_that_does_not_fit_its_model_names_the_file_and_key() -> None:
     with pytest.raises(VocabularyError, match=r"pipeline/vocab/titles\.toml: levels: Field required"):
-        typed_vocabulary("titles", PlacesVocabulary)
+        load_model("titles", PlacesVocabulary)
