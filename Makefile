@@ -6,12 +6,16 @@ BIN := $(VENV)/bin
 PIPELINE := $(BIN)/pipeline
 DB := normalized/duties.db
 
-RAW := $(wildcard raw/*.txt raw/*.tsv raw/*.csv raw/*.html raw/*.htm raw/*.xlsx raw/*.docx)
-JSON := $(patsubst raw/%,normalized/%.json,$(basename $(RAW)))
-CODE := $(wildcard pipeline/*.py pipeline/vocab/*.toml pipeline/data/*.tsv)
+CODE := $(wildcard pipeline/*.py pipeline/*/*.py pipeline/vocab/*.toml pipeline/data/*.tsv)
+# No raw file name ever reaches make or a shell: names with spaces, quotes, `;`, `$` or
+# backquotes are safe. The database is stale when raw/ itself (a file added, removed or
+# renamed) or anything in it is newer than the database; only a count leaves this shell.
+RAW_CHANGED := $(shell find -L raw -maxdepth 1 -newer $(DB) 2>/dev/null | head -c 1 | wc -c)
 
-.PHONY: all test lint schemas clean load fuzz serve bench
-# With DATABASE_URL set (make DATABASE_URL=postgresql://…), the JSON is loaded there instead.
+.PHONY: all test lint schemas clean load fuzz serve bench FORCE
+# With DATABASE_URL set (make DATABASE_URL=postgresql://…), raw/ is built there instead. The
+# URL reaches the pipeline through the environment (make exports command-line variables),
+# so the echoed command never shows its password.
 ifdef DATABASE_URL
 all: load
 else
@@ -24,21 +28,22 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# One pattern rule per container: Make picks the one whose raw file exists.
-define normalize_rule
-normalized/%.json: raw/%.$(1) $(CODE) | $(BIN)/.installed
-	$(PIPELINE) normalize --exit-zero $$< -o $$@
-endef
-$(foreach ext,txt tsv csv html htm xlsx docx,$(eval $(call normalize_rule,$(ext))))
-
-# Unchanged documents are skipped by the loader itself (same sha256 and parser version).
+# One build reads every file in raw/, writes normalized/<name>.json (committed, diffable)
+# and loads what changed: the loader skips a document whose content and parser version
+# are already in the database. A bad file is reported by name and never stops the others.
 # On failure the database is dated back so that the next make tries again.
-$(DB): $(JSON) | $(BIN)/.installed
-	$(PIPELINE) load $(JSON) --db sqlite:///$@ || { touch -d @0 $@; exit 1; }
+ifneq ($(strip $(RAW_CHANGED)),0)
+$(DB): FORCE
+endif
+$(DB): $(CODE) | $(BIN)/.installed
+	$(PIPELINE) build raw --normalized normalized --db sqlite:///$@ \
+		|| { status=$$?; touch -d @0 $@; exit $$status; }
 	touch $@
 
-load: $(JSON) | $(BIN)/.installed
-	$(PIPELINE) load $(JSON) --db '$(DATABASE_URL)'
+load: | $(BIN)/.installed
+	$(PIPELINE) build raw --normalized normalized
+
+FORCE:
 
 test: $(BIN)/.installed
 	$(BIN)/pytest
@@ -63,4 +68,4 @@ schemas: $(BIN)/.installed
 	$(PIPELINE) schemas --out schemas
 
 clean:
-	rm -rf $(DB) normalized/*.json.partial
+	rm -rf $(DB) $(DB)-wal $(DB)-shm normalized/.*.partial

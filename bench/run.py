@@ -129,7 +129,8 @@ def noop_make() -> float:
 
 
 def touched_make() -> float:
-    """`make` after one raw file's time changes: it re-normalizes that file and checks the load."""
+    """`make` after one raw file's time changes: one build reads raw/, finds each document's
+    normalized JSON current (same bytes, same parser) and the load unchanged."""
     raw = min(p for p in (ROOT / "raw").iterdir() if not p.name.startswith("."))
     subprocess.run(["make", "-s"], cwd=ROOT, check=True, capture_output=True)
     walls = []

@@ -3,19 +3,24 @@
 The CLI calls these and prints what they return; nothing here prints or exits.
 """
 
+import hashlib
 import os
+import secrets
+import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar, Union
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipeline.errors import DatabaseError, SourceError, mask_url
+from pipeline.errors import DatabaseError, SourceError, escape, mask_url, path_text
 from pipeline.records import Finding, NormalizedDocument
 
 if TYPE_CHECKING:
@@ -72,10 +77,11 @@ class DocumentReport:
 
     def summary(self) -> str:
         counts = self.counts
+        path = escape(self.path)
         if self.status == "missing":
-            return f"{self.path}: no longer exists; its lists stay in the database"
+            return f"{path}: no longer exists; its lists stay in the database"
         if counts is None:
-            return f"{self.path}: failed, nothing loaded"
+            return f"{path}: failed, nothing loaded"
         verb = {"loaded": "loaded", "skipped": "unchanged, skipped",
                 "normalized": "normalized", "failed": "failed"}[self.status]
         lists = "".join(f"; {load.list} " + (
@@ -83,21 +89,47 @@ class DocumentReport:
             f"version {load.version}" if load.version == 1 else
             f"version {load.version}, {load.changes} changes") for load in self.lists)
         note = f" ({self.note})" if self.note else ""
-        return (f"{self.path}: {verb}{note}; rows read {counts.rows_read} = {counts.duties} duties "
+        return (f"{path}: {verb}{note}; rows read {counts.rows_read} = {counts.duties} duties "
                 f"+ {counts.quarantined} quarantined; {self.errors} errors, "
                 f"{self.warnings} warnings{lists}")
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and the files inside folders named (sorted, hidden ones skipped)."""
+    """Files named, and every entry inside folders named (sorted; names starting with "." are
+    skipped, as ls does). Entries that are not documents (a sub-folder, a FIFO, a broken
+    link) are kept, so that the build reports each of them by name instead of passing over it.
+    """
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(p for p in sorted(path.iterdir())
-                         if p.is_file() and not p.name.startswith("."))
+            found.extend(p for p in sorted(path.iterdir()) if not p.name.startswith("."))
         else:
             found.append(path)
     return found
+
+
+def not_a_document(path: Path) -> str | None:
+    """Why `path` cannot be a document (it is a folder, a FIFO, a link to nowhere), or None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror}"
+    if stat.S_ISDIR(mode):
+        return ("a folder, not a document: a build reads the files directly inside the "
+                "folders it is given; name this folder to read its files, or move it away")
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a FIFO, socket or device); only regular files are read"
+    return None
+
+
+def normalized_names(paths: list[Path]) -> dict[Path, str]:
+    """The JSON file name of each document: normalized_names([Path("raw/a.txt")]) ->
+    {Path("raw/a.txt"): "a.json"}; two documents of one stem (a.txt, a.xlsx) keep their
+    extension (a.txt.json, a.xlsx.json), so neither overwrites the other."""
+    stems: dict[str, int] = {}
+    for path in paths:
+        stems[path.stem] = stems.get(path.stem, 0) + 1
+    return {path: f"{path.stem if stems[path.stem] == 1 else path.name}.json" for path in paths}
 
 
 def normalize_path(path: Path, max_bytes: int | None = None, debug: bool = False) -> Outcome:
@@ -105,24 +137,63 @@ def normalize_path(path: Path, max_bytes: int | None = None, debug: bool = False
     from pipeline.documents import normalize_document
     from pipeline.sources import MAX_BYTES, read_source
 
+    if reason := not_a_document(path):
+        return Finding(path=path_text(path), code="not-a-document", severity="error", message=reason)
     try:
         return normalize_document(read_source(path, max_bytes or MAX_BYTES))
     except SourceError as exc:
-        return Finding(path=str(path), code=exc.code, severity="error", message=exc.message)
+        return Finding(path=path_text(path), code=exc.code, severity="error", message=exc.message)
     except Exception as exc:  # a parser bug must not stop the other documents
         if debug:
             raise
-        return Finding(path=str(path), code="internal", severity="error",
+        return Finding(path=path_text(path), code="internal", severity="error",
                        message=f"the parser failed on this document ({type(exc).__name__}: "
                                f"{exc}); please report it with the file attached")
 
 
-def prepare_path(path: Path, max_bytes: int | None = None, debug: bool = False) -> Loadable:
-    """normalize_path, then the database rows: what a build's workers hand the loader."""
+def prepare_path(path: Path, max_bytes: int | None = None, debug: bool = False,
+                 normalized: Path | None = None, reuse: bool = False) -> Loadable:
+    """normalize_path, then the database rows: what a build's workers hand the loader.
+
+    With `normalized` (a JSON file's path), the normalized document is also written there;
+    with `reuse`, a JSON there made from these very bytes by this parser is read instead.
+    """
     from pipeline.db import prepare
 
+    if normalized and reuse and (kept := reuse_normalized(path, normalized, max_bytes)):
+        return prepare(kept)
     outcome = normalize_path(path, max_bytes, debug)
-    return outcome if isinstance(outcome, Finding) else prepare(outcome)
+    if isinstance(outcome, Finding):
+        return outcome
+    if normalized is not None:
+        write_normalized(outcome, normalized)
+    return prepare(outcome)
+
+
+def reuse_normalized(path: Path, json_path: Path,
+                     max_bytes: int | None = None) -> NormalizedDocument | None:
+    """The document `json_path` holds, when it was normalized from `path`'s present bytes by
+    this parser version; else None. What make's per-file rule gave before a build ran as one
+    command: reading a document's JSON costs a quarter of normalizing it again."""
+    from pipeline import parser_version
+    from pipeline.sources import MAX_BYTES
+
+    if not_a_document(path) or path.stat().st_size > (max_bytes or MAX_BYTES):
+        return None
+    try:
+        data = json_path.read_bytes()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+    head = data[:4096]  # the identity fields come first: look before parsing it all
+    if digest.encode() not in head or parser_version().encode() not in head:
+        return None
+    try:
+        doc = NormalizedDocument.model_validate_json(data)
+    except ValueError:  # pydantic's ValidationError included: normalize again
+        return None
+    fits = (doc.sha256, doc.parser_version, doc.path) == (digest, parser_version(), path_text(path))
+    return doc if fits else None
 
 
 def normalize_paths(paths: list[Path], jobs: int = 1, max_bytes: int | None = None,
@@ -132,9 +203,23 @@ def normalize_paths(paths: list[Path], jobs: int = 1, max_bytes: int | None = No
 
 
 def prepare_paths(paths: list[Path], jobs: int = 1, max_bytes: int | None = None,
-                  debug: bool = False) -> Iterator[tuple[Path, Loadable]]:
-    """Normalize documents and prepare their rows, in order, over `jobs` worker processes."""
-    return run_stage(prepare_path, paths, jobs, max_bytes, debug)
+                  debug: bool = False, normalized: Path | None = None,
+                  reuse: bool = False) -> Iterator[tuple[Path, Loadable]]:
+    """Normalize documents and prepare their rows, in order, over `jobs` worker processes.
+
+    With `normalized` (a folder), each document's JSON is written there too, by its worker;
+    with `reuse`, an up-to-date JSON there is read instead of normalizing again.
+    """
+    if normalized is None:
+        return run_stage(prepare_path, paths, jobs, max_bytes, debug)
+    names = normalized_names(paths)
+    return run_stage(partial(prepare_writing, folder=normalized, names=names, reuse=reuse),
+                     paths, jobs, max_bytes, debug)
+
+
+def prepare_writing(path: Path, max_bytes: int | None, debug: bool, folder: Path,
+                    names: dict[Path, str], reuse: bool) -> Loadable:
+    return prepare_path(path, max_bytes, debug, folder / names[path], reuse)
 
 
 def run_stage(stage: Callable[[Path, int | None, bool], T], paths: list[Path], jobs: int,
@@ -171,29 +256,44 @@ def read_normalized(path: Path) -> Outcome:
         return NormalizedDocument.model_validate_json(path.read_bytes())
     except (OSError, ValidationError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not a normalized document"
-        return Finding(path=str(path), code="normalized", severity="error",
+        return Finding(path=path_text(path), code="normalized", severity="error",
                        message=f"{reason}; regenerate it with: pipeline normalize RAWFILE")
 
 
 def write_normalized(doc: NormalizedDocument, out: Path) -> None:
-    """Write the JSON atomically, so an interrupted run never leaves half a file."""
+    """Write the JSON atomically: an interrupted or failed write leaves the old file and no
+    partial one. A file that already holds the same JSON is left alone."""
+    data = (doc.model_dump_json(indent=1) + "\n").encode("utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    partial.write_text(doc.model_dump_json(indent=1) + "\n", encoding="utf-8")
-    partial.replace(out)
+    with suppress(OSError):
+        if out.stat().st_size == len(data) and out.read_bytes() == data:
+            return
+    # O_EXCL with the umask's mode (mkstemp's 0600 would hide the committed file from others)
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    try:
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666),
+                       "wb") as file:
+            file.write(data)
+        temporary.replace(out)
+    except OSError as exc:  # name the file the user asked for (a full disk names none)
+        raise OSError(exc.errno, exc.strerror, str(out)) from exc
+    finally:
+        with suppress(OSError):  # gone after replace(); there after a failure
+            temporary.unlink(missing_ok=True)
 
 
 def normalize_to_json(paths: list[Path], out: Path, max_bytes: int | None = None,
                       progress: Callable[[], None] | None = None) -> Iterator[DocumentReport]:
     """Write each document's JSON into `out` (or to `out` itself when it names a .json)."""
+    names = normalized_names(paths)
     for path, outcome in normalize_paths(paths, max_bytes=max_bytes):
         if progress:
             progress()
         if isinstance(outcome, Finding):
-            yield DocumentReport(str(path), "failed", None, [outcome])
+            yield DocumentReport(path_text(path), "failed", None, [outcome])
             continue
-        write_normalized(outcome, out if out.suffix == ".json" else out / f"{path.stem}.json")
-        yield DocumentReport(str(path), "normalized", Counts.of(outcome), outcome.findings)
+        write_normalized(outcome, out if out.suffix == ".json" else out / names[path])
+        yield DocumentReport(path_text(path), "normalized", Counts.of(outcome), outcome.findings)
 
 
 @dataclass(frozen=True)
@@ -242,7 +342,7 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
     from pipeline import db
 
     if isinstance(outcome, Finding):
-        return fail(engine, run_id, str(path), None, outcome)
+        return fail(engine, run_id, path_text(path), None, outcome)
     doc = db.prepare(outcome) if isinstance(outcome, NormalizedDocument) else outcome
     counts = Counts.of_prepared(doc)
     rivals = sorted({claims[key] for kind in doc.lists if (key := (doc.town_id, kind)) in claims
@@ -271,6 +371,8 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
         return fail(engine, run_id, doc.path, doc, Finding(
             path=doc.path, code="refused", severity="error", message=str(exc)))
     except (SQLAlchemyError, DatabaseError) as exc:
+        if db.cannot_write(exc):  # a full disk or a read-only database: the build stops here
+            raise
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         return fail(engine, run_id, doc.path, doc, Finding(
             path=doc.path, code="load", severity="error",

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from pipeline.history import ChangeRow
 
 EXIT_DATA = 1
+EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
 EXIT_BUG = 4
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
 db_option = click.option(
     "--db", "url", metavar="URL", envvar="DATABASE_URL", show_envvar=True,
@@ -61,14 +63,28 @@ def cli() -> None:
 @shrink_option
 @published_option
 @click.option("--max-bytes", type=click.IntRange(1), help="Largest input file to accept.")
+@click.option("--normalized", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Also write each document's normalized JSON into DIR, atomically. A JSON "
+                   "there made from the same bytes by the same parser is read instead of "
+                   "normalizing again (not with --force).")
 @debug_option
 def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, accept_shrink: bool,
-          published: "datetime | None", max_bytes: int | None, debug: bool) -> None:
+          published: "datetime | None", max_bytes: int | None, normalized: Path | None,
+          debug: bool) -> None:
     """Read, normalize and load documents or folders (default raw/)."""
     from pipeline.builds import LoadOptions, discover, load_outcomes, prepare_paths
+    from pipeline.errors import UsageError, escape
 
-    files = discover(paths or [Path("raw")])
-    outcomes = prepare_paths(files, jobs, max_bytes, debug)
+    try:
+        files = discover(paths or [Path("raw")])
+    except OSError as exc:  # a folder named that cannot be listed
+        fail(UsageError(f"cannot read {escape(os.fsdecode(exc.filename))}: {exc.strerror}"))
+    try:
+        if normalized is not None:
+            normalized.mkdir(parents=True, exist_ok=True)  # fail before any work, not after
+    except OSError as exc:
+        fail(exc)
+    outcomes = prepare_paths(files, jobs, max_bytes, debug, normalized, reuse=not force)
     options = LoadOptions(force, accept_shrink, published.date() if published else None)
     run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], options, tick),
                    len(files), debug)
@@ -86,6 +102,9 @@ def normalize(paths: tuple[Path, ...], out: Path, exit_zero: bool, max_bytes: in
     """Normalize raw documents into normalized/<name>.json without loading them."""
     from pipeline.builds import normalize_to_json
 
+    if out.suffix == ".json" and len(paths) > 1:
+        raise click.BadParameter(f"{len(paths)} documents cannot share one file; give a folder",
+                                 param_hint="'-o'")
     run_and_report(lambda tick: normalize_to_json(list(paths), out, max_bytes, tick),
                    len(paths), debug=False, exit_zero=exit_zero)
 
@@ -120,6 +139,7 @@ def history(place: str, kind: str | None, number: int | None, url: str, as_json:
     """List the versions of a place's lists (PLACE: its name, full name or id)."""
     import json
 
+    from pipeline.errors import escape
     from pipeline.history import version_duties, versions_of
 
     with reading(url) as engine, reported():
@@ -140,9 +160,9 @@ def history(place: str, kind: str | None, number: int | None, url: str, as_json:
         state = ("current" if v.is_current else
                  f"withdrawn {v.withdrawn_at:%Y-%m-%d}" if v.withdrawn_at else "superseded")
         published = f"{v.published} ({v.published_from})" if v.published else "unknown"
-        click.echo(f"{found.path} {v.list} version {v.number}: {v.duties} duties, {state}; "
-                   f"published {published}; loaded {v.loaded_at:%Y-%m-%d %H:%M} from {v.path} "
-                   f"(sha256 {v.sha256[:12]}…)")
+        click.echo(f"{escape(found.path)} {v.list} version {v.number}: {v.duties} duties, "
+                   f"{state}; published {published}; loaded {v.loaded_at:%Y-%m-%d %H:%M} from "
+                   f"{escape(v.path)} (sha256 {v.sha256[:12]}…)")
 
 
 @cli.command()
@@ -193,14 +213,15 @@ def describe_change(c: "ChangeRow") -> str:
 def forget(path: str, url: str) -> None:
     """Remove the current lists that the file PATH provides (their versions stay in history)."""
     from pipeline.db import forget_document, writing
+    from pipeline.errors import escape
 
     with reading(url) as engine, writing(engine) as conn:
         removed = forget_document(conn, path)
     if not removed:
-        click.echo(f"{path}: provides no current list; nothing to forget", err=True)
+        click.echo(f"{escape(path)}: provides no current list; nothing to forget", err=True)
         sys.exit(EXIT_DATA)
     for what in removed:
-        click.echo(f"{path}: removed the {what} (kept in its history)")
+        click.echo(f"{escape(path)}: removed the {what} (kept in its history)")
 
 
 @cli.command()
@@ -210,10 +231,14 @@ def forget(path: str, url: str) -> None:
 def schemas(out: Path, check: bool) -> None:
     """Write the JSON Schema of normalized documents and the SQLite/PostgreSQL DDL."""
     from pipeline.contracts import write_contracts
+    from pipeline.errors import escape
 
-    stale = write_contracts(out, check=check)
+    try:
+        stale = write_contracts(out, check=check)
+    except OSError as exc:
+        fail(exc)
     for name in stale:
-        click.echo(f"{out / name}: {'stale; run make schemas' if check else 'written'}")
+        click.echo(f"{escape(str(out / name))}: {'stale; run make schemas' if check else 'written'}")
     if check and stale:
         sys.exit(EXIT_DATA)
 
@@ -226,29 +251,54 @@ def usage(message: str) -> Exception:
 
 @contextmanager
 def reported() -> Iterator[None]:
-    """A PipelineError inside (no such place, no such version) is one line and exit status 2."""
-    from pipeline.errors import PipelineError
+    """A PipelineError inside (no such place, no such version) is one line and exit status 2
+    (3 for the database)."""
+    from pipeline.errors import DatabaseError, PipelineError, UsageError
 
     try:
         yield
     except PipelineError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        fail(exc if isinstance(exc, DatabaseError) else UsageError(str(exc)))
+
+
+def fail(exc: BaseException, output: Path | None = None) -> NoReturn:
+    """Print a deliberate error (or an unwritable output) as one line; exit with its status."""
+    from pipeline.errors import UsageError, escape
+
+    if isinstance(exc, OSError):  # an output folder read-only or full, a name in the way
+        # a rename names its target second; a full disk often names no file at all
+        name = exc.filename2 or exc.filename or output
+        where = escape(os.fsdecode(name)) if name else "the output"
+        reason = "a file is in the way of a folder of that name" \
+            if isinstance(exc, FileExistsError | NotADirectoryError) else exc.strerror or exc
+        message = f"cannot write {where}: {reason}"
+    else:
+        message = str(exc)
+    click.echo(f"error: {escape(message)}", err=True)
+    sys.exit(EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ENVIRONMENT)
 
 
 @contextmanager
 def reading(url: str) -> Iterator["Engine"]:
-    """An engine on a built database; a database problem is one line and exit status 3."""
+    """An engine on a built database; a problem is one line and exit status 2 or 3.
+
+    Also turns what the command itself raises on purpose (a search too long, an output that
+    cannot be written) into one line.
+    """
     from pipeline.db import open_engine
     from pipeline.errors import PipelineError
 
     try:
         engine = open_engine(url, existing=True)
     except PipelineError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ENVIRONMENT)
+        fail(exc)
     try:
         yield engine
+    except (PipelineError, OSError) as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     finally:
         engine.dispose()
 
@@ -283,10 +333,15 @@ def departments(url: str, as_json: bool) -> None:
 def search(query: str, lists: tuple[str, ...], limit: int, show_all: bool, url: str,
            as_json: bool) -> None:
     """Find duties whose title or steps contain every term of QUERY (Chinese substrings of any
-    length; "a phrase" in double quotes is one term)."""
+    length; "a phrase" in double quotes is one term).
+
+    At most 32 terms of at most 100 characters each; terms are folded as stored text is
+    (full-width ＡＢＣ１２ finds ABC12).
+    """
     import json
     from dataclasses import asdict
 
+    from pipeline.errors import escape
     from pipeline.search import count_duties, search_duties, split_query
 
     if not split_query(query):
@@ -298,8 +353,8 @@ def search(query: str, lists: tuple[str, ...], limit: int, show_all: bool, url: 
         if as_json:
             click.echo(json.dumps(asdict(hit), ensure_ascii=False))
         else:
-            click.echo(f"{hit.town} {hit.list} {hit.seq}  {hit.title}\n    {hit.where}: "
-                       f"{hit.highlight}")
+            click.echo(escape(f"{hit.town} {hit.list} {hit.seq}  {hit.title}")
+                       + f"\n    {hit.where}: {escape(hit.highlight)}")
     matching = "duty matches" if total == 1 else "duties match"
     if total > len(hits):
         click.echo(f"{len(hits)} of {total} {matching}; --limit N or --all shows more", err=True)
@@ -314,12 +369,20 @@ def search(query: str, lists: tuple[str, ...], limit: int, show_all: bool, url: 
               show_default=True)
 @db_option
 def export(form: str, out: Path, url: str) -> None:
-    """Write every table and view to OUT, one file each (CSV is UTF-8 with BOM)."""
+    """Write every table and view to OUT, one file each (CSV is UTF-8 with BOM).
+
+    Characters a format cannot hold (control characters in xlsx) are removed and counted.
+    """
+    from pipeline.errors import escape
     from pipeline.exports import export as write
 
     with reading(url) as engine:
-        for path in write(engine, out, form):
-            click.echo(path)
+        for written in write(engine, out, form):
+            click.echo(escape(str(written.path)))
+            if written.removed:
+                click.echo(f"{escape(str(written.path))}: warning: {written.removed:,} "
+                           f"characters that {form} cannot hold were removed (control "
+                           "characters; the database keeps them)", err=True)
 
 
 @cli.command()
@@ -328,11 +391,15 @@ def export(form: str, out: Path, url: str) -> None:
 @db_option
 def report(out: Path, url: str) -> None:
     """Write a self-contained HTML report with charts and the quality findings."""
+    from pipeline.errors import escape
     from pipeline.reports import write_report
 
     with reading(url) as engine:
-        write_report(engine, out)
-    click.echo(out)
+        try:
+            write_report(engine, out)
+        except OSError as exc:
+            fail(exc, out)
+    click.echo(escape(str(out)))
 
 
 def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"]],
@@ -341,7 +408,7 @@ def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"
     from rich.console import Console
     from rich.progress import Progress
 
-    from pipeline.errors import PipelineError
+    from pipeline.errors import PipelineError, escape
     from pipeline.findings import fold_findings
 
     console = Console(stderr=True, highlight=False)
@@ -351,16 +418,19 @@ def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"
             task = progress.add_task("documents", total=total)
             for item in run(lambda: progress.advance(task)):
                 reports.append(item)
-    except PipelineError as exc:
+    except (PipelineError, OSError) as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ENVIRONMENT)
+        fail(exc)
+    except KeyboardInterrupt:
+        click.echo("interrupted; what was written is complete, nothing is half-written",
+                    err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
         if debug:
             raise
-        click.echo(f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug "
-                   "and report the traceback", err=True)
+        click.echo(escape(f"error: internal error ({type(exc).__name__}: {exc}); rerun with "
+                          "--debug and report the traceback"), err=True)
         sys.exit(EXIT_BUG)
     # An unchanged document's findings were printed when it was loaded; its summary counts them.
     findings = sorted((f for r in reports if r.status != "skipped" for f in r.findings),
@@ -371,7 +441,8 @@ def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"
     for item in reports:
         click.echo(item.summary())
         if not item.reconciled:
-            click.echo(f"{item.path}: error: rows read do not add up to duties + quarantined")
+            click.echo(f"{escape(item.path)}: error: rows read do not add up to duties + "
+                       "quarantined")
         failed = failed or item.errors > 0 or not item.reconciled
     if failed and not exit_zero:
         sys.exit(EXIT_DATA)
@@ -379,7 +450,14 @@ def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"
 
 def main() -> None:
     import logging
+    import signal
 
+    # SIGTERM (kill, a CI timeout) unwinds like Ctrl-C, so no half-written file is left behind.
+    signal.signal(signal.SIGTERM, terminated)
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     logging.addLevelName(logging.WARNING, "warning")
     cli(prog_name="pipeline")
+
+
+def terminated(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt

@@ -29,11 +29,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline import parser_version
-from pipeline.errors import DatabaseError, PipelineError, mask_url
+from pipeline.errors import DatabaseError, PipelineError, UsageError, escape, mask_arguments, mask_url
 from pipeline.records import Duty, Finding, ListKind, NormalizedDocument
 from pipeline.schema import (
     department_aliases,
@@ -70,21 +70,30 @@ def open_engine(url: str, existing: bool = False) -> Engine:
     """An engine for `url`, checked by connecting once; DatabaseError says what to do.
 
     With existing=True the database must already hold a build (for commands that only read).
+    UsageError for a URL we do not serve: another database, or SQLite without a file.
     """
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseError(f"{url}: not a database URL; use sqlite:///path.db or "
-                            "postgresql://user@host/db") from exc
+    parsed = check_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        if existing and not Path(parsed.database).exists():
-            raise DatabaseError(f"no database at {parsed.database}; build it first with make "
-                                "or pipeline build")
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    options: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite" and parsed.query.get("uri") != "true":
+        database = Path(str(parsed.database))
+        if existing and not database.exists():
+            raise DatabaseError(f"no database at {escape(str(database))}; build it first with "
+                                "make or pipeline build")
+        try:
+            database.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = "a file of that name is in the way" if isinstance(exc, FileExistsError) \
+                else exc.strerror
+            raise DatabaseError(f"cannot create the folder {escape(str(database.parent))} for "
+                                f"the database: {reason}") from None
+    if parsed.get_backend_name() == "postgresql":
+        # UTF-8 on the wire whatever the server's encoding, so that a SQL_ASCII database
+        # reaches check_postgres' refusal instead of failing inside the driver on bytes.
+        options["connect_args"] = {"client_encoding": "utf8"}
     # Chinese stays readable in JSON columns (raw cells) for anyone browsing the database.
-    engine = create_engine(parsed, json_serializer=json_text)
+    engine = create_engine(parsed, json_serializer=json_text, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", sqlite_pragmas)
         event.listen(engine, "begin", sqlite_begin)
@@ -93,12 +102,54 @@ def open_engine(url: str, existing: bool = False) -> Engine:
             pass
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        if engine.dialect.name == "sqlite":
+            raise DatabaseError(f"cannot open the database {escape(str(parsed.database))}: "
+                                f"{reason}; check that its folder can be written") from None
         raise DatabaseError(f"cannot connect to {mask_url(url)}: {reason}; check that the "
                             "server is running, the database exists and the URL is right") from None
     if existing and not inspect(engine).has_table("duties"):
         raise DatabaseError(f"{mask_url(url)} holds no duties yet; build it first with make "
                             "or pipeline build")
     return engine
+
+
+def check_url(url: str) -> URL:
+    """The parsed URL of a database we serve: a SQLite file, or PostgreSQL.
+
+    check_url("mysql://u@h/db") raises UsageError; so does "sqlite://" (in memory: a build
+    into it would vanish when the command ends, having said "loaded").
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise UsageError(f"{mask_url(url)}: not a database URL; use sqlite:///path.db or "
+                         "postgresql://user@host/db") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise UsageError(f"{mask_url(url)}: {backend} databases are not supported; use "
+                         "sqlite:///path.db or postgresql://user@host/db")
+    if backend == "sqlite" and (parsed.database in (None, "", ":memory:")
+                                or str(parsed.database).startswith("file::memory:")
+                                or parsed.query.get("mode") == "memory"):
+        raise UsageError(f"{mask_url(url)}: names no database file (SQLite would keep it in memory and "
+                         "lose it when the command ends); use sqlite:///path.db")
+    return parsed
+
+
+# What says the database cannot be written at all, rather than that one document is wrong:
+# SQLite's result codes, PostgreSQL's SQLSTATE classes and codes.
+SQLITE_CANNOT_WRITE = {8: "READONLY", 10: "IOERR", 13: "FULL", 14: "CANTOPEN"}
+POSTGRES_CANNOT_WRITE = ("53", "58", "25006")  # resources (disk full…), system error, read-only
+
+
+def cannot_write(exc: BaseException) -> bool:
+    """True when `exc` says the database cannot be written (full, read-only, I/O error)."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in SQLITE_CANNOT_WRITE  # extended codes keep the primary below
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    return sqlstate.startswith(POSTGRES_CANNOT_WRITE)
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -343,13 +394,24 @@ def note_path(conn: Connection, prepared: Prepared) -> str | None:
 
 
 def start_run(engine: Engine, arguments: list[str]) -> int:
+    """A new runs row, its arguments stored with every URL's password masked."""
     with writing(engine) as conn:
+        mask_stored_arguments(conn)
         result = conn.execute(runs.insert().values(
             started_at=now(), parser_version=parser_version(),
-            arguments=json.dumps(arguments, ensure_ascii=False)))
+            arguments=json.dumps(mask_arguments(arguments), ensure_ascii=False)))
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
+
+
+def mask_stored_arguments(conn: Connection) -> None:
+    """Mask the passwords that builds before this version stored in runs.arguments."""
+    stored = conn.execute(select(runs.c.id, runs.c.arguments).where(
+        runs.c.arguments.like("%://%@%"))).all()
+    for run_id, arguments in stored:
+        if (masked := mask_url(arguments)) != arguments:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(arguments=masked))
 
 
 def finish_run(engine: Engine, run_id: int, counts: dict[str, int]) -> None:

@@ -153,7 +153,8 @@ def file_place(path: str, found: Collector) -> Town | None:
 
 def section_identity(section: Section, found: Collector) -> tuple[ListKind | None, Town | None]:
     """The list kind and the place a section's title names; findings where it names neither."""
-    named = parse_list_kind(section.title)
+    title = found.visible(section.title, section.title_line, "list title", section.sheet)
+    named = parse_list_kind(title)
     if named is None:
         found.add("warning", "title-kind", f"title {section.title!r} ends with no known list "
                   "name (cut short?); the list is taken from its columns. If the title is "
@@ -269,7 +270,8 @@ def parse_duty(row: Row, kind: ListKind, layout: Layout, category: str | None,
         found.quarantine(row, "cells", f"expected {width} {cells_are}, found {len(cells)} ({hint})")
         return None
     # Responsibility cells keep their markup for the steps stage; the others become plain text.
-    values = {f: cells[i].strip() if f in PARTIES else plain_text(cells[i])
+    values = {f: found.visible(cells[i].strip() if f in PARTIES else plain_text(cells[i]),
+                               row.line, f, row.sheet)
               for i, f in enumerate(layout.fields) if f is not None}
     seq = parse_seq(values["seq"])
     if seq is None:

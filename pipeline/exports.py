@@ -3,11 +3,18 @@
 CSV is UTF-8 with a BOM so that Excel opens the Chinese correctly. In CSV and xlsx a text
 cell that begins with = + - or @ gets a leading apostrophe, so a spreadsheet never runs it
 as a formula (CSV injection); Parquet keeps values as they are, typed.
+xlsx cannot hold most control characters (XML 1.0 forbids them): they are removed and
+counted, so that a stray \x0b in a raw cell never stops an export half-way. Each file is
+written beside its final name and renamed, so an export never leaves half a file.
 """
 
 import csv
 import json
-from collections.abc import Iterator
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +22,17 @@ from sqlalchemy import Engine, inspect, text
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "parquet", "xlsx")
+# What XML 1.0 (and so xlsx) cannot hold: C0 controls but tab and line ends, lone
+# surrogates, U+FFFE and U+FFFF. openpyxl refuses the controls with IllegalCharacterError.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# A writer writes `rows` under `columns` to a path and returns how many characters it removed.
+Writer = Callable[[Path, list[str], Iterator[tuple[Any, ...]]], int]
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    removed: int  # characters the format cannot hold, removed
 
 
 # Spreadsheets hold 15 significant digits: a longer integer is written as text to stay exact.
@@ -75,27 +93,36 @@ def read_relation(engine: Engine, name: str) -> tuple[list[str], Iterator[tuple[
     return columns, iter(rows)
 
 
-def export(engine: Engine, out: Path, format: str) -> list[Path]:
+def export(engine: Engine, out: Path, format: str) -> list[Exported]:
     """Write one file per table and view into `out`; returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
-    writer = {"csv": write_csv, "parquet": write_parquet, "xlsx": write_xlsx}[format]
+    writer: Writer = {"csv": write_csv, "parquet": write_parquet, "xlsx": write_xlsx}[format]
     written = []
-    for name in relations(engine):
-        columns, rows = read_relation(engine, name)
-        path = out / f"{name}.{format}"
-        writer(path, columns, rows)
-        written.append(path)
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=".export-"))
+    try:
+        for name in relations(engine):
+            columns, rows = read_relation(engine, name)
+            path = staging / f"{name}.{format}"
+            try:
+                removed = writer(path, columns, rows)
+                written.append(Exported(path.replace(out / path.name), removed))
+            except OSError as exc:  # name the file the user asked for (a full disk names none)
+                raise OSError(exc.errno, exc.strerror, str(out / path.name)) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return written
 
 
-def write_csv(path: Path, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
+def write_csv(path: Path, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> int:
+    """CSV holds any character; NUL included (Python's csv writes it as it is)."""
     with path.open("w", encoding="utf-8-sig", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(columns)
         writer.writerows([neutralize(v) for v in row] for row in rows)
+    return 0
 
 
-def write_parquet(path: Path, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
+def write_parquet(path: Path, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -103,14 +130,25 @@ def write_parquet(path: Path, columns: list[str], rows: Iterator[tuple[Any, ...]
     table = pa.table({name: pa.array(list(values)) for name, values in
                       zip(columns, data, strict=True)})
     pq.write_table(table, path)
+    return 0
 
 
-def write_xlsx(path: Path, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
+def write_xlsx(path: Path, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> int:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(path.stem[:31])
-    sheet.append(columns)
+    removed = 0
+
+    def cell(value: Any) -> Any:
+        nonlocal removed
+        if isinstance(value, str):
+            value, count = NOT_IN_XML.subn("", value)
+            removed += count
+        return neutralize(value)
+
+    sheet.append([cell(c) for c in columns])
     for row in rows:
-        sheet.append([neutralize(v) for v in row])
+        sheet.append([cell(v) for v in row])
     workbook.save(path)
+    return removed

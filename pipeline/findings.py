@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from pipeline.records import Finding, Severity
 from pipeline.tables import Row
-from pipeline.text import normalize_text
+from pipeline.text import normalize_text, strip_format
 
 
 @dataclass
@@ -37,6 +37,16 @@ class Collector:
                      "text, left as is; correct the source if it is a slip", line, field, raw,
                      sheet)
         return cleaned.text
+
+    def visible(self, raw: str, line: int, field: str, sheet: str | None = None) -> str:
+        """`raw` without invisible format characters (Unicode Cf: U+202E and the like), which
+        would make 党的建设 and a look-alike two categories; their removal is a warning."""
+        text, removed = strip_format(raw)
+        if removed:
+            self.add("warning", "text-fixed", f"{field}: invisible format characters removed "
+                     f"({', '.join(removed)}) (the original is kept in raw)", line, field, raw,
+                     sheet)
+        return text
 
     def quarantine(self, row: Row, code: str, message: str, field: str | None = None) -> None:
         self.add("error", f"row-{code}", message, row.line, field, row.raw, row.sheet)

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pipeline.errors import escape
+
 ListKind = Literal["basic", "cooperative", "withdrawn"]
 # upper = 上级部门职责, town = 镇/街道配合职责, receiver = 承接部门的工作方式
 Party = Literal["upper", "town", "receiver"]
@@ -31,9 +33,11 @@ class Finding(Record):
     raw: str | None = None
 
     def __str__(self) -> str:
-        where = f"{self.path}[{self.sheet}]" if self.sheet else self.path
+        """One line, whatever the file name or message holds (a newline cannot forge a line)."""
+        where = escape(self.path)
+        where = f"{where}[{escape(self.sheet)}]" if self.sheet else where
         where = f"{where}:{self.line}" if self.line is not None else where
-        return f"{where}: {self.severity}: {self.message}"
+        return f"{where}: {self.severity}: {escape(self.message)}"
 
 
 class Town(Record):

@@ -6,6 +6,9 @@ on the trigram table, where Debian 12's SQLite 3.40.1 returns no rows for a shor
 non-ASCII LIKE (sqlite_capabilities() checks for it at start-up).
 PostgreSQL: ILIKE on the base tables, served by the pg_trgm GIN indexes.
 Both are substring matches, every term must match, and ASCII letters match in any case.
+Terms are folded as stored text is (text.normalize_text: full-width ＡＢＣ１２ → ABC12,
+invisible format characters dropped), and capped in number and length before any SQL is
+built: each term is a condition, and thousands of them overflow SQLite's parser.
 """
 
 import logging
@@ -16,6 +19,9 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
+
+from pipeline.errors import UsageError
+from pipeline.text import normalize_text
 
 log = logging.getLogger("pipeline")
 
@@ -35,6 +41,8 @@ TEXT_VIEW_DDL = [
     f"AS {TEXT_VIEW} FROM duties d",
 ]
 MIN_TRIGRAM = 3
+MAX_TERMS = 32
+MAX_TERM_CHARS = 100
 HIGHLIGHT = ("【", "】")
 
 
@@ -144,7 +152,7 @@ def search_duties(engine: Engine, query: str, lists: tuple[str, ...] = (),
                   limit: int | None = 100) -> list[Hit]:
     """Duties whose title or steps contain every term of `query` (split_query), at most
     `limit` of them (None: all), in place, list and 序号 order."""
-    terms = split_query(query)
+    terms = parse_terms(query)
     if not terms:
         return []
     with engine.connect() as conn:
@@ -160,7 +168,7 @@ def search_duties(engine: Engine, query: str, lists: tuple[str, ...] = (),
 
 def count_duties(engine: Engine, query: str, lists: tuple[str, ...] = ()) -> int:
     """How many duties search_duties finds in all, however many it shows."""
-    terms = split_query(query)
+    terms = parse_terms(query)
     if not terms:
         return 0
     with engine.connect() as conn:
@@ -179,19 +187,42 @@ def matches(query: str, text: str) -> bool:
     The same terms as search_duties, and its matching: a substring, ASCII letters in any case.
     """
     folded = text.translate(ASCII_LOWER)
-    return all(term.translate(ASCII_LOWER) in folded for term in split_query(query))
+    return all(term.translate(ASCII_LOWER) in folded for term in fold_terms(split_query(query)))
+
+
+def parse_terms(query: str) -> list[str]:
+    """The query's terms (split_query), folded as stored text is; UsageError past the caps.
+
+    parse_terms('ＡＢＣ "秸秆 禁烧" (一)') -> ["ABC", "秸秆禁烧", "（一）"]
+    """
+    words = split_query(query)
+    if len(words) > MAX_TERMS:
+        raise UsageError(f"a search takes at most {MAX_TERMS} terms, this one has "
+                         f"{len(words):,}; search for the most telling few")
+    terms = fold_terms(words)
+    if (longest := max((len(term) for term in terms), default=0)) > MAX_TERM_CHARS:
+        raise UsageError(f"a search term holds at most {MAX_TERM_CHARS} characters, one has "
+                         f"{longest:,}; search for a telling part of it")
+    return terms
+
+
+def fold_terms(words: list[str]) -> list[str]:
+    """Each term as the pipeline stores text (text.normalize_text); a term left empty goes."""
+    return [term for term in (normalize_text(word).text for word in words) if term]
 
 
 def steps_of(conn: Connection, duty_ids: list[int]) -> dict[int, list[tuple[str, int, str]]]:
-    if not duty_ids:
-        return {}
+    """The steps of each duty, read 500 duties at a time: `--all` may find more duties than
+    a statement may bind parameters (32,766 on SQLite)."""
     found: dict[int, list[tuple[str, int, str]]] = {}
-    names = ", ".join(f":d{i}" for i in range(len(duty_ids)))
-    for duty_id, party, position, step in conn.execute(text(
-            f"SELECT duty_id, party, position, text FROM steps WHERE duty_id IN ({names}) "
-            "ORDER BY duty_id, party DESC, position"),
-            {f"d{i}": duty_id for i, duty_id in enumerate(duty_ids)}):
-        found.setdefault(duty_id, []).append((party, position, step))
+    for start in range(0, len(duty_ids), 500):
+        chunk = duty_ids[start: start + 500]
+        names = ", ".join(f":d{i}" for i in range(len(chunk)))
+        for duty_id, party, position, step in conn.execute(text(
+                f"SELECT duty_id, party, position, text FROM steps WHERE duty_id IN ({names}) "
+                "ORDER BY duty_id, party DESC, position"),
+                {f"d{i}": duty_id for i, duty_id in enumerate(chunk)}):
+            found.setdefault(duty_id, []).append((party, position, step))
     return found
 
 

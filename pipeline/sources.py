@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.containers import docx_rows, html_rows, xlsx_rows, zip_format
-from pipeline.errors import SourceError
+from pipeline.errors import SourceError, path_text
 from pipeline.readers import read_container
 from pipeline.tables import Row, read_rows, text_format
 
@@ -41,7 +41,7 @@ class Source:
 
 def read_source(path: Path, max_bytes: int = MAX_BYTES) -> Source:
     """Read one document; raise SourceError with what to do when it cannot be read."""
-    name = str(path)
+    name = path_text(path)  # a name that is not UTF-8 becomes \\xNN text, storable anywhere
     try:
         size = path.stat().st_size
         if size > max_bytes:

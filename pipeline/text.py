@@ -4,7 +4,11 @@ Callers keep the original (Duty.raw, Step.raw) and record the named fixes as a w
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
+from functools import cache
+
+from pipeline import vocabulary
 
 # Han characters plus CJK and full-width punctuation: what counts as "Chinese" around a fix.
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -40,7 +44,8 @@ def normalize_text(raw: str) -> Cleaned:
 
     normalize_text("管理 工作,完成(一)").text -> "管理工作，完成（一）"
     """
-    if not ATTENTION.search(raw):
+    # isprintable() is False for whitespace but " ", controls and format characters (Cf)
+    if not ATTENTION.search(raw) and raw.isprintable():
         return Cleaned(raw, [], [])
     return apply_fixes(raw)
 
@@ -51,6 +56,10 @@ def apply_fixes(raw: str) -> Cleaned:
     text = CONTROL.sub("", raw)
     if text != raw:
         fixes.append("control characters removed")
+    if not WHITESPACE.sub(" ", text).isprintable():  # rare: a Cf (or Co, Cn) character
+        text, removed = strip_format(text)
+        if removed:
+            fixes.append(f"invisible format characters removed ({', '.join(removed)})")
     collapsed = WHITESPACE.sub(" ", text).strip()
     if collapsed != text.strip():
         fixes.append("whitespace collapsed")
@@ -68,3 +77,24 @@ def apply_fixes(raw: str) -> Cleaned:
     if folded != text:
         fixes.append("full-width digits and letters folded")
     return Cleaned(folded, fixes, LATIN_WORD.findall(folded))
+
+
+def strip_format(text: str) -> tuple[str, list[str]]:
+    """Remove invisible format characters (Unicode category Cf) but those vocab/text.toml keeps.
+
+    strip_format("乡村\u202e振兴") -> ("乡村振兴", ["U+202E"])
+    """
+    if WHITESPACE.sub(" ", text).isprintable():  # the common case, at C speed
+        return text, []
+    keep = kept_format_characters()
+    removed = sorted({f"U+{ord(c):04X}" for c in text
+                      if unicodedata.category(c) == "Cf" and c not in keep})
+    if not removed:
+        return text, []
+    return "".join(c for c in text if unicodedata.category(c) != "Cf" or c in keep), removed
+
+
+@cache
+def kept_format_characters() -> frozenset[str]:
+    """keep_format_characters of vocab/text.toml: ["U+200D"] -> {"\u200d"}."""
+    return vocabulary.text().kept()

@@ -8,7 +8,7 @@ typo is an error naming the file and the key, not a KeyError deep in a parse.
 import tomllib
 from functools import cache
 from importlib.resources import files
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -104,6 +104,17 @@ class Layouts(Vocabulary):
     notes: list[str]
 
 
+class Text(Vocabulary):
+    """text.toml: the invisible format characters (Cf) kept in text, as "U+XXXX"."""
+
+    keep_format_characters: list[Annotated[str, Field(pattern=r"^U\+[0-9A-Fa-f]{4,6}$")]]
+
+    def kept(self) -> frozenset[str]:
+        """The kept characters: ["U+200D"] -> {"\u200d"}."""
+        return frozenset(chr(int(name.removeprefix("U+"), 16))
+                         for name in self.keep_format_characters)
+
+
 def load_model(name: str, model: type[M]) -> M:
     """vocab/<name>.toml read into `model`; VocabularyError names the file and the key.
 
@@ -136,6 +147,10 @@ def numbering() -> Numbering:
 def layouts() -> Layouts:
     return load_model("layouts", Layouts)
 
+
+@cache
+def text() -> Text:
+    return load_model("text", Text)
 
 
 # places.toml

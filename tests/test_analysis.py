@@ -142,7 +142,7 @@ def test_highlight() -> None:
 
 def test_csv_export_is_excel_friendly_and_neutralizes_formulas(built: str, tmp_path: Path) -> None:
     engine = db.open_engine(built)
-    files = export(engine, tmp_path, "csv")
+    files = [written.path for written in export(engine, tmp_path, "csv")]
     engine.dispose()
     names = {f.stem for f in files}
     assert {"duties", "steps", "departments", "duty_overview", "department_workload",

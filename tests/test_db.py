@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from pipeline import db, schema
 from pipeline.builds import LoadOptions, load_outcomes
-from pipeline.errors import DatabaseError
+from pipeline.errors import DatabaseError, UsageError
 from pipeline.records import NormalizedDocument, Step
 from tests.dbutil import dump
 
@@ -95,7 +95,7 @@ def test_connection_error_masks_password() -> None:
 
 
 def test_not_a_url() -> None:
-    with pytest.raises(DatabaseError, match="not a database URL"):
+    with pytest.raises(UsageError, match="not a database URL"):
         db.open_engine("duties.db")
 
 
