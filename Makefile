@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIPELINE := $(BIN)/pipeline
 DB := normalized/duties.db
 
-CODE := $(wildcard pipeline/*.py pipeline/*/*.py pipeline/vocab/*.toml)
+CODE := $(wildcard pipeline/*.py pipeline/*/*.py pipeline/vocab/*.toml pipeline/data/*.tsv)
 # No raw file name ever reaches make or a shell: names with spaces, quotes, `;`, `$` or
 # backquotes are safe. The database is stale when raw/ itself (a file added, removed or
 # renamed) or anything in it is newer than the database; only a count leaves this shell.

@@ -25,7 +25,9 @@ COMMON = {
 TABLES: dict[str, tuple[str, dict[str, str], list[str], str | None]] = {
     "towns": ("乡镇街道 · Places (乡镇/街道) named in list titles", {
         "name": "名称 · name (凉州户镇)", "kind": "类型 · kind (镇/乡/街道/苏木)",
-        "prefecture": "州/市 · prefecture", "province": "省/自治区 · province (NULL when the title omits it)",
+        "prefecture": "州/市/地区/盟 · prefecture, as written (NULL for a 直辖市 or 省直辖 county)",
+        "province": "省/自治区/直辖市 · province, as written, else from the division dataset",
+        "code": "区划代码 · 国家统计局 division code (652324103); NULL when the dataset lacks the town",
         "row_block": "编号段 · the block of ids its duties and steps are numbered in",
     }, ["kind", "county"], "name"),
     "documents": ("源文件 · Loaded source documents, one per file content still providing a list", {

@@ -34,7 +34,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline import parser_version
 from pipeline.errors import DatabaseError, PipelineError, UsageError, escape, mask_arguments, mask_url
-from pipeline.records import Duty, Finding, ListKind, NormalizedDocument
+from pipeline.records import Duty, Finding, ListKind, NormalizedDocument, Town
 from pipeline.schema import (
     department_aliases,
     departments,
@@ -171,8 +171,7 @@ def sqlite_begin(conn: Connection) -> None:
 
 
 def town_id(doc: NormalizedDocument) -> int:
-    town = doc.town
-    return stable_id(town.province, town.prefecture, town.county, town.name)
+    return stable_id(*doc.town.key)
 
 
 BLOCK_BITS = 20
@@ -182,13 +181,16 @@ LISTS: tuple[ListKind, ...] = ("basic", "cooperative", "withdrawn")
 BLOCK_LOCK = 0x626C6F636B73  # any constant bigint: "blocks"
 
 
-def place_block(tid: int) -> int:
-    """The block a place's duty and step ids are taken from, as the worker guesses it; the
+def place_block(town: Town, tid: int) -> int:
+    """The block a place's duty and step ids are taken from, as the worker proposes it; the
     loader keeps it unless another place holds it already (towns.row_block is the registry).
 
-    With 40,000 places a guess meets another place's block about once (hashing into under a
-    billion blocks); that place keeps its block and the newcomer takes the next free one.
+    A town's nine-digit division code (652324103) is its block: unique, and the same in any
+    build. A town the dataset does not know gets a hashed block; it meets a taken one rarely
+    (a billion blocks), and then takes the next free one.
     """
+    if town.code and town.code.isdigit() and int(town.code) < BLOCKS:
+        return int(town.code)
     return stable_id(tid, "rows") % BLOCKS
 
 
@@ -295,7 +297,7 @@ def prepare(doc: NormalizedDocument) -> Prepared:
     did = stable_id(tid, doc.sha256)
     kinds = [*doc.lists, *(k for k in LISTS if k not in doc.lists and
                            any(d.list == k for d in doc.duties))]
-    block = place_block(tid)
+    block = place_block(doc.town, tid)
     lists = {kind: prepare_list(tid, did, block, kind, [d for d in doc.duties if d.list == kind],
                                 department_ids) for kind in kinds}
     return Prepared(doc.path, doc.sha256, doc.format, doc.encoding, doc.parser_version,

@@ -16,7 +16,14 @@ from pipeline.dates import date_line, find_published
 from pipeline.departments import resolve_departments, split_departments, split_receiver
 from pipeline.errors import SourceError
 from pipeline.findings import Collector
-from pipeline.layout import HEADERS_FILE, Layout, parse_header, parse_list_kind, parse_place
+from pipeline.layout import (
+    HEADERS_FILE,
+    Layout,
+    parse_header,
+    parse_list_kind,
+    parse_place,
+    resolve_place,
+)
 from pipeline.markup import plain_text
 from pipeline.records import Duty, DutyDepartment, ListKind, NormalizedDocument, Step, Town
 from pipeline.sources import Source
@@ -54,7 +61,7 @@ def normalize_document(source: Source) -> NormalizedDocument:
     duties: list[Duty] = []
     lists: list[ListKind] = []
     for section, (kind, place) in zip(tables.sections, identities, strict=True):
-        if place is not None and place != town:
+        if place is not None and place.key != town.key:
             found.add("warning", "title-place", f"title names {place.name}, earlier titles "
                       f"named {town.name}; rows are filed under the first",
                       section.title_line, "title", section.title, section.sheet)
@@ -159,12 +166,11 @@ def section_identity(section: Section, found: Collector) -> tuple[ListKind | Non
     place_text = heading_mark().sub("", "".join(place_text.split()))
     if not place_text:
         return kind, None  # 一、基本履职事项清单 under a heading that names the place
-    place = parse_place(place_text)
-    if place is None:
-        found.add("warning", "title-place", f"cannot find the place in title {section.title!r}; "
-                  "add its kind (镇/乡/街道…) to pipeline/vocab/places.toml",
+    place = resolve_place(place_text)
+    if place.problem:
+        found.add("warning", "title-place", f"title {section.title!r}: {place.problem}",
                   section.title_line, "title", section.title, section.sheet)
-    return kind, place
+    return kind, place.town
 
 
 def parse_section(section: Section, kind: ListKind | None, town: Town | None,
@@ -192,7 +198,7 @@ def parse_section(section: Section, kind: ListKind | None, town: Town | None,
         quarantine_all(section, found, "bad-header", f"{problem}; its {len(section.rows)} rows "
                        "are not loaded until the header is understood", header.line, raw_header)
         return
-    places = tuple(p for p in (town.county, town.prefecture) if p) if town else ()
+    places = tuple(p for p in (town.county, town.prefecture, town.province) if p) if town else ()
     starts = [index for index, _ in section.categories]
     under = [0] * len(starts)  # rows under each category heading
     heading = -1  # the category heading in force: its position in section.categories

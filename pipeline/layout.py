@@ -1,15 +1,19 @@
 """Layout stage: which list a title names, which place, and which field each column holds."""
 
-import re
 from dataclasses import dataclass
-from functools import cache
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from pipeline.records import ListKind, Town
 from pipeline.tables import cell_words, header_field
-from pipeline.vocabulary import headers, load_vocabulary, titles
+from pipeline.vocabulary import headers, places_vocabulary, titles
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pipeline.divisions import Level, Reading
 
 HEADERS_FILE = "pipeline/vocab/headers.toml"
+PLACES_FILE = "pipeline/vocab/places.toml"
 
 
 def parse_list_kind(title: str) -> tuple[ListKind, str] | None:
@@ -28,46 +32,97 @@ def parse_list_kind(title: str) -> tuple[ListKind, str] | None:
     return None
 
 
-@cache
-def place_pattern() -> re.Pattern[str]:
-    """One regex over the levels in places.toml.
+@dataclass(frozen=True)
+class Place:
+    """The place a title names, and why it is kept as written or only partly resolved."""
 
-    A level's name holds no mark of another level, is not followed by another of its own
-    suffixes (杭州|市 is cut short), and a prefecture counts only before a county, so that
-    凉州户镇 alone is a town, not 凉州 + 户镇.
-    """
-    levels = load_vocabulary("places")
-
-    def alternation(level: str) -> str:
-        return "|".join(sorted(levels[level], key=len, reverse=True))
-
-    def level(name: str, forbidden: str) -> str:
-        suffix = alternation(name)
-        return f"(?P<{name}>[^{forbidden}]+?(?:{suffix})(?!{suffix}))"
-
-    return re.compile(
-        f"(?:{level('province', '州县旗区镇乡')})?"
-        f"(?:{level('prefecture', '省县旗区镇乡')}?{level('county', '省州盟镇乡')})?"
-        f"(?P<town>.+?)(?P<kind>{alternation('town')})$"
-    )
+    town: Town | None
+    problem: str | None = None
 
 
 def parse_place(text: str) -> Town | None:
-    """Split a place name into its levels.
+    """The town of resolve_place(text), for a caller that says its own problems."""
+    return resolve_place(text).town
 
-    parse_place("昌吉州玛纳斯县凉州户镇") -> Town(name="凉州户镇", kind="镇", county="玛纳斯县",
-    prefecture="昌吉州")
+
+def resolve_place(text: str) -> Place:
+    """Resolve a title's place against China's administrative divisions.
+
+    resolve_place("昌吉州玛纳斯县凉州户镇").town -> Town(name="凉州户镇", kind="镇",
+    county="玛纳斯县", prefecture="昌吉州", province="新疆维吾尔自治区", code="652324103")
+
+    Levels the title leaves out are filled from the dataset. A place the dataset cannot
+    resolve, or can resolve in more than one way, is kept as written, with the problem said.
     """
-    match = place_pattern().match(text)
-    if match is None:
-        return None
-    return Town(
-        name=match["town"] + match["kind"],
-        kind=match["kind"],
-        county=match["county"],
-        prefecture=match["prefecture"],
-        province=match["province"],
-    )
+    from pipeline.divisions import edition, read_place
+
+    text = "".join(text.split())
+    readings = read_place(text)
+    known = [r for r in readings if r.town_code]
+    partial = [r for r in readings if not r.town_code]
+    if known and len({r.town_code for r in known}) == 1:
+        return Place(town_from(max(known, key=lambda r: len(r.parts))))
+    if known:
+        return Place(as_written(text), f"place {text!r} could be any of "
+                     f"{describe(r.town_code for r in known)}; it is kept as written. "
+                     "Name the county (or prefecture) in the title to tell them apart")
+    if partial and len({r.innermost for r in partial}) == 1:
+        reading = max(partial, key=lambda r: len(r.parts))
+        town = town_from(reading)
+        return Place(town, f"town {town.name!r} is not in the division dataset "
+                     f"({edition()}) under {describe([reading.innermost])}; it is kept "
+                     "as written. Check its spelling (renamed or new since?)")
+    if partial:
+        return Place(as_written(text), f"place {text!r} could lie in any of "
+                     f"{describe(r.innermost for r in partial)}; it is kept as written")
+    written = as_written(text)
+    if written is None:
+        return Place(None, f"no place kind (镇/乡/街道…) ends {text!r}; add the kind to "
+                     f"{PLACES_FILE} if it is one")
+    return Place(written, f"place {text!r} is not in the division dataset ({edition()}); "
+                 "it is kept as written. Check its spelling, or write its county")
+
+
+def town_from(reading: "Reading") -> Town:
+    """A Town from one reading: each level as written, or the dataset's name when left out."""
+    from pipeline.divisions import atlas
+
+    above = atlas().ancestors(reading.innermost)
+    written = {level: text for level, text, _ in reading.parts}
+
+    def level(name: "Level") -> str | None:
+        return written.get(name) or (above[name].name if name in above else None)
+
+    name = written["town"]
+    return Town(name=name, kind=town_kind(name) or "", county=level("county"),
+                prefecture=level("prefecture"), province=level("province"),
+                code=reading.town_code)
+
+
+def as_written(text: str) -> Town | None:
+    """The whole text as the town's name, when it ends with a place kind."""
+    kind = town_kind(text)
+    return Town(name=text, kind=kind) if kind else None
+
+
+def town_kind(name: str) -> str | None:
+    """The longest place kind the name ends with: town_kind("招宝山街道") -> "街道",
+    town_kind("金竹畲族乡") -> "民族乡"."""
+    vocab = places_vocabulary()
+    for ending, kind in sorted(vocab.kinds.items(), key=lambda item: -len(item[0])):
+        if name.endswith(ending) and len(name) > len(ending):
+            return kind
+    kinds = sorted(vocab.levels.town, key=len, reverse=True)
+    return next((kind for kind in kinds if name.endswith(kind) and name != kind), None)
+
+
+def describe(codes: "Iterable[str | None]") -> str:
+    """Divisions by their full path: describe(["652324"]) -> "新疆维吾尔自治区昌吉回族自治州玛纳斯县"."""
+    from pipeline.divisions import atlas
+
+    paths = sorted({"".join(d.name for d in atlas().ancestors(code).values())
+                    for code in codes if code})
+    return "、".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
 
 
 @dataclass(frozen=True)

@@ -41,13 +41,25 @@ class Finding(Record):
 
 
 class Town(Record):
-    """A place (乡镇/街道) and the jurisdictions above it, as its list titles name them."""
+    """A place (乡镇/街道) and the jurisdictions above it.
+
+    Each level is as the title writes it (昌吉州), or the official name from the division
+    dataset when the title leaves it out; `code` is the town's division code (652324103),
+    None when the dataset does not know the town.
+    """
 
     name: str
     kind: str
     county: str | None = None
     prefecture: str | None = None
     province: str | None = None
+    code: str | None = None
+
+    @property
+    def key(self) -> tuple[str | None, ...]:
+        """What makes two towns one: the division code, else the names of every level."""
+        return (self.code,) if self.code else (self.province, self.prefecture, self.county,
+                                               self.name)
 
 
 class Step(Record):

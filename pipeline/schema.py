@@ -50,7 +50,8 @@ towns = Table(
     Column("kind", Text, nullable=False, comment="镇/乡/民族乡/街道/苏木"),
     Column("county", Text, comment="县/区/旗/县级市, e.g. 玛纳斯县"),
     Column("prefecture", Text, comment="州/市/地区/盟, e.g. 昌吉州"),
-    Column("province", Text, comment="NULL when the title omits it"),
+    Column("province", Text, comment="as written, else from the division dataset"),
+    Column("code", Text, comment="国家统计局 division code, e.g. 652324103; NULL when unknown"),
     Column("row_block", BigInteger, unique=True,
            comment="the block of ids its duties and steps are numbered in"),
 )
@@ -228,6 +229,9 @@ TRIGRAM_INDEXES = {
 }
 
 SCHEMA_LOCK = 0x6475747973636865  # any constant bigint: "dutysche"
+# How this release numbers places and rows (towns keyed by division code, ids below 10^15,
+# blocks per place); a database numbered another way is refused, not mixed with it.
+ID_SCHEME = "2"
 
 log = logging.getLogger("pipeline")
 
@@ -245,27 +249,41 @@ def ensure_schema(engine: Engine) -> None:
     if engine.dialect.name == "postgresql":
         check_postgres(engine)
     digest = hashlib.sha256(schema_ddl(engine.dialect.name).encode()).hexdigest()
-    if recorded_digest(engine) == digest:
+    if recorded(engine, "schema") == digest:
         return
     with writing(engine) as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-        if recorded_digest(conn) == digest:
+        if recorded(conn, "schema") == digest:
             return  # another build made it while this one waited
+        check_ids(conn)
         metadata.create_all(conn)
         add_missing_columns(conn)
         for statement in extra_ddl(conn.dialect.name):
             conn.execute(text(statement))
-        conn.execute(delete(schema_state).where(schema_state.c.name == "schema"))
-        conn.execute(schema_state.insert().values(name="schema", digest=digest))
+        conn.execute(delete(schema_state).where(schema_state.c.name.in_(("schema", "ids"))))
+        conn.execute(schema_state.insert(), [{"name": "schema", "digest": digest},
+                                             {"name": "ids", "digest": ID_SCHEME}])
 
 
-def recorded_digest(bind: Engine | Connection) -> str | None:
-    query = select(schema_state.c.digest).where(schema_state.c.name == "schema")
+def check_ids(conn: Connection) -> None:
+    """Refuse a database whose rows were numbered another way (an earlier release): loading
+    into it would give its places a second copy of every list."""
+    if inspect(conn).has_table("duties") and recorded(conn, "ids") != ID_SCHEME:
+        path = conn.engine.url.database if conn.dialect.name == "sqlite" else None
+        fix = (f"delete {path} and build again (make)" if path
+               else "build into a new database (createdb … and --db)")
+        raise DatabaseError(f"{mask_url(str(conn.engine.url))} was built by an earlier release "
+                            f"that numbered places and rows differently; {fix}")
+
+
+def recorded(bind: Engine | Connection, name: str) -> str | None:
+    """What schema_state records under `name` (the DDL's digest, the id scheme), if anything."""
+    query = select(schema_state.c.digest).where(schema_state.c.name == name)
     if isinstance(bind, Connection):
         return bind.execute(query).scalar() if inspect(bind).has_table("schema_state") else None
     with bind.connect() as conn:
-        return recorded_digest(conn)
+        return recorded(conn, name)
 
 
 def extra_ddl(dialect: str) -> list[str]:

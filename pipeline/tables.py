@@ -315,7 +315,7 @@ def starts_block(text: str) -> bool:
 
 @cache
 def header_patterns() -> list[tuple[str, list[str]]]:
-    return [(name, list(words)) for name, words in headers().fields]
+    return headers().synonyms()  # [fields], then the {upper}/{town} templates filled in
 
 
 def header_field(word: str) -> str | None:

@@ -53,11 +53,30 @@ class RequiredFields(Vocabulary):
     withdrawn: list[str]
 
 
+class HeaderLevels(Vocabulary):
+    upper: list[str]
+    town: list[str]
+
+
 class Headers(Vocabulary):
     """headers.toml"""
 
     fields: HeaderFields
     required: RequiredFields
+    levels: HeaderLevels
+    level_fields: dict[str, list[str]]
+
+    def synonyms(self) -> list[tuple[str, list[str]]]:
+        """[fields], each followed by its [level_fields] with {upper} and {town} filled in from
+        [levels]: ("counterpart", [..., "对应县级部门", "对应区级部门", …])."""
+        merged = {name: list(words) for name, words in self.fields}
+        for name, templates in self.level_fields.items():
+            words = merged.setdefault(name, [])
+            for template in templates:
+                filled = [template.format(upper=upper, town=town)
+                          for upper in self.levels.upper for town in self.levels.town]
+                words += [word for word in dict.fromkeys(filled) if word not in words]
+        return list(merged.items())
 
 
 class Titles(Vocabulary):
@@ -132,3 +151,75 @@ def layouts() -> Layouts:
 @cache
 def text() -> Text:
     return load_model("text", Text)
+
+
+# places.toml
+class PlaceLevels(Vocabulary):
+    province: list[str]
+    prefecture: list[str]
+    county: list[str]
+    town: list[str]
+
+
+class Autonomous(Vocabulary):
+    short: dict[str, str]
+    initials: list[str]
+    nationalities: list[str]
+
+
+class Bare(Vocabulary):
+    levels: list[str]
+    shortest: int
+
+
+class TownForms(Vocabulary):
+    same: list[list[str]]
+
+
+class PlacesVocabulary(Vocabulary):
+    """places.toml: how titles write the names of China's administrative divisions."""
+
+    levels: PlaceLevels
+    kinds: dict[str, str]
+    autonomous: Autonomous
+    bare: Bare
+    town_forms: TownForms
+
+
+@cache
+def places_vocabulary() -> PlacesVocabulary:
+    return load_model("places", PlacesVocabulary)
+
+
+# departments.toml
+class Jurisdictions(Vocabulary):
+    marks: list[str]
+    mark_of: dict[str, str]
+    not_marks: list[str]
+
+
+class Names(Vocabulary):
+    suffixes: list[str]
+    firm_suffixes: list[str]
+    branch_suffixes: list[str]
+    not_endings: list[str]
+    catch_all: list[str]
+    not_departments: list[str]
+
+
+class DepartmentsVocabulary(Vocabulary):
+    """departments.toml: jurisdiction marks, department name endings, abbreviations."""
+
+    jurisdictions: Jurisdictions
+    names: Names
+    abbreviations: dict[str, str | list[str]]
+
+    def expansions(self, short: str) -> list[str]:
+        """expansions("卫健委") -> ["卫生健康委员会"]; [] for a name that is no abbreviation."""
+        full = self.abbreviations.get(short, [])
+        return [full] if isinstance(full, str) else full
+
+
+@cache
+def departments_vocabulary() -> DepartmentsVocabulary:
+    return load_model("departments", DepartmentsVocabulary)

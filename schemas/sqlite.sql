@@ -32,6 +32,7 @@ CREATE TABLE towns (
 	county TEXT, 
 	prefecture TEXT, 
 	province TEXT, 
+	code TEXT, 
 	row_block BIGINT, 
 	PRIMARY KEY (id), 
 	UNIQUE (row_block)

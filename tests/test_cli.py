@@ -24,8 +24,8 @@ def test_build_sample_end_to_end(tmp_path: Path) -> None:
     conn = sqlite3.connect(database)
     assert conn.execute("select list, count(*) from duties group by list order by list").fetchall() \
         == [("basic", 106), ("cooperative", 107), ("withdrawn", 37)]
-    assert conn.execute("select name, kind, county, prefecture, province from towns").fetchall() \
-        == [("凉州户镇", "镇", "玛纳斯县", "昌吉州", None)]
+    assert conn.execute("select name, kind, county, prefecture, province, code from towns") \
+        .fetchall() == [("凉州户镇", "镇", "玛纳斯县", "昌吉州", "新疆维吾尔自治区", "652324103")]
     assert conn.execute("select format, encoding from documents").fetchall() == [("tsv", "utf-8")]
     assert conn.execute(
         "select category, title, source_line from duties where list='cooperative' and seq=20"

@@ -6,11 +6,13 @@ from pipeline.departments import (
     canonicalize,
     cut_catch_all,
     department_heading,
+    known_spellings,
     mention_finder,
     split_departments,
     split_receiver,
 )
 from pipeline.documents import normalize_document
+from pipeline.layout import parse_place
 from pipeline.records import NormalizedDocument, Town
 from pipeline.sources import parse_source
 from tests.conftest import duty
@@ -153,3 +155,109 @@ def test_department_heading_needs_a_prefix_and_a_suffix() -> None:
 def test_mentions_skip_the_town_name_and_non_departments() -> None:
     text = "凉州户镇和涉灾部门报告；县相关部门；县委管理领导干部；县城市管理局负责"
     assert mention_finder(MANAS, ())(text) == ["县城市管理局"]
+
+
+def town_of(text: str) -> Town:
+    town = parse_place(text)
+    assert town is not None
+    return town
+
+
+DONGCHENG = "北京市东城区东华门街道"  # a 直辖市 district
+ZHENHAI = "浙江省宁波市镇海区招宝山街道"  # a 市辖区 of a 地级市
+PIZHOU = "江苏省徐州市邳州市运河街道"  # a 县级市
+ZHENGLAN = "内蒙古自治区锡林郭勒盟正蓝旗上都镇"  # a 旗 of a 盟
+SHAWAN = "新疆塔城地区沙湾市四道河子镇"  # a 县级市 of a 地区
+SHIZHU = "重庆市石柱县南宾街道"  # an autonomous county of a 直辖市, written short
+DANZHOU = "海南省儋州市那大镇"  # a prefecture without counties
+LIUZHI = "贵州省六盘水市六枝特区郎岱镇"  # a 特区
+
+
+# (place, written, canonical name, short name, jurisdiction), each written by hand.
+@pytest.mark.parametrize(("place", "written", "name", "short", "jurisdiction"), [
+    ("玛纳斯县凉州户镇", "县民政局", "玛纳斯县民政局", "县民政局", "玛纳斯县"),
+    ("玛纳斯县凉州户镇", "自治区党委组织部", "新疆维吾尔自治区委组织部", "自治区委组织部",
+     "新疆维吾尔自治区"),
+    ("昌吉州玛纳斯县凉州户镇", "昌吉回族自治州生态环境局玛纳斯县分局",
+     "昌吉州生态环境局玛纳斯县分局", "州生态环境局玛纳斯县分局", "玛纳斯县"),
+    (DONGCHENG, "区民政局", "东城区民政局", "区民政局", "东城区"),
+    (DONGCHENG, "市卫健委", "北京市卫生健康委员会", "市卫生健康委员会", "北京市"),
+    (DONGCHENG, "东城区人社局", "东城区人力资源和社会保障局", "区人力资源和社会保障局", "东城区"),
+    (ZHENHAI, "区应急管理局", "镇海区应急管理局", "区应急管理局", "镇海区"),
+    (ZHENHAI, "市市场监督管理局", "宁波市市场监督管理局", "市市场监督管理局", "宁波市"),
+    (ZHENHAI, "省发改委", "浙江省发展和改革委员会", "省发展和改革委员会", "浙江省"),
+    (ZHENHAI, "住建局", "镇海区住房和城乡建设局", "区住房和城乡建设局", "镇海区"),
+    (PIZHOU, "市卫健委", "邳州市卫生健康委员会", "市卫生健康委员会", "邳州市"),
+    (PIZHOU, "市场监督管理局", "邳州市市场监督管理局", "市市场监督管理局", "邳州市"),
+    (PIZHOU, "徐州市生态环境局", "徐州市生态环境局", "市生态环境局", "徐州市"),
+    (ZHENGLAN, "旗农牧和科技局", "正蓝旗农牧和科技局", "旗农牧和科技局", "正蓝旗"),
+    (ZHENGLAN, "盟生态环境局", "锡林郭勒盟生态环境局", "盟生态环境局", "锡林郭勒盟"),
+    (SHAWAN, "塔城地区公安局", "塔城地区公安局", "地区公安局", "塔城地区"),
+    (SHAWAN, "地区公安局", "塔城地区公安局", "地区公安局", "塔城地区"),
+    (SHAWAN, "市民政局", "沙湾市民政局", "市民政局", "沙湾市"),
+    (SHIZHU, "县民政局", "石柱县民政局", "县民政局", "石柱县"),
+    (SHIZHU, "石柱土家族自治县民政局", "石柱县民政局", "县民政局", "石柱县"),
+    (SHIZHU, "市交通运输委员会", "重庆市交通运输委员会", "市交通运输委员会", "重庆市"),
+    (DANZHOU, "市医保局", "儋州市医疗保障局", "市医疗保障局", "儋州市"),
+    (DANZHOU, "自然资源和规划局", "儋州市自然资源和规划局", "市自然资源和规划局", "儋州市"),
+    (LIUZHI, "特区民政局", "六枝特区民政局", "特区民政局", "六枝特区"),
+])
+def test_departments_at_every_level(place: str, written: str, name: str, short: str,
+                                    jurisdiction: str) -> None:
+    resolved = canonicalize(written, town_of(place))
+    assert (resolved.name, resolved.short_name, resolved.jurisdiction) == (name, short, jurisdiction)
+    assert resolved.known
+
+
+@pytest.mark.parametrize("body", ["社区居委会", "村委会", "村民小组", "网格员", "相关企业", "学校"])
+def test_bodies_of_no_jurisdiction_get_no_prefix(body: str) -> None:
+    resolved = canonicalize(body, town_of(DONGCHENG))
+    assert (resolved.name, resolved.short_name, resolved.jurisdiction) == (body, None, None)
+
+
+def test_a_mark_of_no_jurisdiction_resolves_nothing() -> None:
+    assert not canonicalize("县民政局", town_of(DONGCHENG)).known  # 东城区 has no 县
+    assert not canonicalize("州民政局", town_of(PIZHOU)).known
+
+
+def test_mentions_use_every_level_mark() -> None:
+    town = town_of(DONGCHENG)
+    find = mention_finder(town, known_spellings([], town))
+    assert find("由区民政局负责审核，报区应急管理局备案，市卫健委指导") == [
+        "区民政局", "区应急管理局", "市卫健委"]
+    assert find("社区居委会上报，社区卫生服务中心配合，市场监管部门检查") == []
+    shawan = town_of(SHAWAN)
+    assert mention_finder(shawan, ())("报塔城地区公安局和地区应急管理局") == [
+        "塔城地区公安局", "地区应急管理局"]
+
+
+def test_an_abbreviation_of_several_departments_is_linked_to_none() -> None:
+    text = ("玛纳斯县乐土驿镇配合履职事项清单\n"
+            "序号\t事项名称\t对应上级部门\t上级部门职责\t乐土驿镇配合职责\n"
+            "1\t甲\t县文旅局\t县文旅局负责\t配合\n")
+    doc = normalize_document(parse_source("t.txt", text.encode()))
+    assert doc.duties[0].departments == []
+    [warning] = [f for f in doc.findings if f.code == "department-ambiguous"]
+    assert "玛纳斯县文化和旅游局" in warning.message
+    assert "玛纳斯县文化体育广播电视和旅游局" in warning.message
+    assert not any("文旅" in d.name for d in doc.departments)
+
+
+def test_an_abbreviation_is_read_as_the_one_the_document_names() -> None:
+    text = ("玛纳斯县乐土驿镇配合履职事项清单\n"
+            "序号\t事项名称\t对应上级部门\t上级部门职责\t乐土驿镇配合职责\n"
+            "1\t甲\t县文旅局\t负责\t配合\n"
+            "2\t乙\t玛纳斯县文化体育广播电视和旅游局\t负责\t配合\n")
+    doc = normalize_document(parse_source("t.txt", text.encode()))
+    assert [link.department for link in doc.duties[0].departments] == [
+        "玛纳斯县文化体育广播电视和旅游局"]
+    assert not any(f.code == "department-ambiguous" for f in doc.findings)
+
+
+def test_provincial_bodies_and_county_branches_in_prose() -> None:
+    town = town_of(ZHENHAI)
+    find = mention_finder(town, known_spellings([], town))
+    found = find("报省应急管理厅、市应急管理局；配合市自然资源和规划局镇海分局；到市民服务大厅办理")
+    assert found == ["省应急管理厅", "市应急管理局", "市自然资源和规划局镇海分局"]
+    branch = canonicalize("市自然资源和规划局镇海分局", town)
+    assert (branch.name, branch.jurisdiction) == ("宁波市自然资源和规划局镇海分局", "镇海区")

@@ -16,7 +16,8 @@ def normalize(text: str) -> NormalizedDocument:
 def test_sample_counts_and_place(sample: NormalizedDocument) -> None:
     assert Counter(d.list for d in sample.duties) == {"basic": 106, "cooperative": 107,
                                                       "withdrawn": 37}
-    assert sample.town == Town(name="凉州户镇", kind="镇", county="玛纳斯县", prefecture="昌吉州")
+    assert sample.town == Town(name="凉州户镇", kind="镇", county="玛纳斯县", prefecture="昌吉州",
+                               province="新疆维吾尔自治区", code="652324103")
     assert sample.rows_read == 250
     assert sample.quarantined == 0
     assert sample.encoding == "utf-8"
@@ -54,7 +55,7 @@ def test_parse_seq(text: str, seq: int | None) -> None:
     assert parse_seq(text) == seq
 
 
-HEADER = "甲县乙镇基本履职事项清单\n序号\t事项类别\t事项名称\n"
+HEADER = "玛纳斯县乐土驿镇基本履职事项清单\n序号\t事项类别\t事项名称\n"
 
 
 def test_bad_rows_are_quarantined_with_line_and_raw() -> None:
@@ -78,14 +79,14 @@ def test_blank_category_means_same_as_above_and_duplicates_are_kept() -> None:
 
 
 def test_a_list_without_category_column() -> None:
-    doc = normalize("甲县乙镇基本履职事项清单\n序号\t事项名称\t备注\n1\t一\t见文件\n")
+    doc = normalize("玛纳斯县乐土驿镇基本履职事项清单\n序号\t事项名称\t备注\n1\t一\t见文件\n")
     assert doc.duties[0].category is None
     assert doc.duties[0].raw == ["1", "一", "见文件"]
     assert [f.code for f in doc.findings] == ["extra-columns"]
 
 
 def test_unknown_header_quarantines_its_rows_and_names_the_vocabulary() -> None:
-    doc = normalize("甲县乙镇基本履职事项清单\n序号\t事项名称\t奇怪\n1\t一\t二\n")
+    doc = normalize("玛纳斯县乐土驿镇基本履职事项清单\n序号\t事项名称\t奇怪\n1\t一\t二\n")
     assert doc.duties == []
     header = next(f for f in doc.findings if f.code == "header")
     assert header.line == 2 and "奇怪" in header.message
@@ -94,8 +95,9 @@ def test_unknown_header_quarantines_its_rows_and_names_the_vocabulary() -> None:
 
 
 def test_cut_short_title_guesses_list_from_columns() -> None:
-    doc = normalize("甲县乙镇基本履职事项清单\n序号\t事项名称\n1\t一\n"
-                    "甲县乙镇上级部门收回事项清\n序号\t事项名称\t承接部门及工作方式\n1\t二\t县局： 办理\n")
+    doc = normalize("玛纳斯县乐土驿镇基本履职事项清单\n序号\t事项名称\n1\t一\n"
+                    "玛纳斯县乐土驿镇上级部门收回事项清\n"
+                    "序号\t事项名称\t承接部门及工作方式\n1\t二\t县局： 办理\n")
     assert [(d.list, d.seq) for d in doc.duties] == [("basic", 1), ("withdrawn", 1)]
     warning = next(f for f in doc.findings if f.code == "title-kind")
     assert warning.line == 4 and "cut short?" in warning.message

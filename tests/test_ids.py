@@ -87,7 +87,7 @@ def test_ids_round_trip_through_every_export_and_pandas(built: str, tmp_path: Pa
 
 def test_two_places_whose_blocks_meet_get_blocks_of_their_own(
         tmp_path: Path, sample: NormalizedDocument, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(db, "place_block", lambda tid: 7)  # every guess the same block
+    monkeypatch.setattr(db, "place_block", lambda town, tid: 7)  # every guess the same block
     url = f"sqlite:///{tmp_path / 'duties.db'}"
     documents = [sample, other_town(sample, "乐土驿镇"), other_town(sample, "包家店镇")]
     reports = list(load_outcomes(url, [(Path(d.path), d) for d in documents], ["test"]))

@@ -1,7 +1,6 @@
 import pytest
 
-from pipeline.layout import parse_header, parse_list_kind, parse_place
-from pipeline.records import Town
+from pipeline.layout import parse_header, parse_list_kind
 
 
 @pytest.mark.parametrize(("title", "kind", "place"), [
@@ -19,26 +18,7 @@ def test_unknown_title_names_no_list() -> None:
     assert parse_list_kind("昌吉州玛纳斯县凉州户镇配合履职事项清") is None
 
 
-@pytest.mark.parametrize(("text", "town"), [
-    ("昌吉州玛纳斯县凉州户镇",
-     Town(name="凉州户镇", kind="镇", county="玛纳斯县", prefecture="昌吉州")),
-    ("玛纳斯县凉州户镇", Town(name="凉州户镇", kind="镇", county="玛纳斯县")),
-    ("新疆维吾尔自治区昌吉回族自治州玛纳斯县凉州户镇",
-     Town(name="凉州户镇", kind="镇", county="玛纳斯县", prefecture="昌吉回族自治州",
-          province="新疆维吾尔自治区")),
-    ("浙江省杭州市西湖区北山街道",
-     Town(name="北山街道", kind="街道", county="西湖区", prefecture="杭州市", province="浙江省")),
-    ("锡林郭勒盟正蓝旗桑根达来苏木",
-     Town(name="桑根达来苏木", kind="苏木", county="正蓝旗", prefecture="锡林郭勒盟")),
-    ("某县某某民族乡", Town(name="某某民族乡", kind="民族乡", county="某县")),
-    ("凉州户镇", Town(name="凉州户镇", kind="镇")),
-])
-def test_place_levels(text: str, town: Town) -> None:
-    assert parse_place(text) == town
-
-
-def test_no_place_kind_is_none() -> None:
-    assert parse_place("某某单位") is None
+# Places: tests/test_divisions.py.
 
 
 def test_header_synonyms_and_globs() -> None:
@@ -59,3 +39,24 @@ def test_two_column_receiver_satisfies_withdrawn() -> None:
     layout = parse_header(["序号", "事项名称", "承接部门", "工作方式"])
     assert layout.missing("withdrawn") == []
     assert layout.guess_kind() == "withdrawn"
+
+
+@pytest.mark.parametrize(("cells", "fields"), [
+    (["序号", "事项名称", "对应区级部门", "区级部门职责", "街道配合职责"],
+     ["seq", "title", "counterpart", "upper_duties", "town_duties"]),
+    (["序号", "事项名称", "对应市级部门", "市级部门职责", "乡镇（街道）职责"],
+     ["seq", "title", "counterpart", "upper_duties", "town_duties"]),
+    (["序号", "事项名称", "对应旗级部门", "旗级部门职责", "苏木配合职责"],
+     ["seq", "title", "counterpart", "upper_duties", "town_duties"]),
+    (["序号", "事项名称", "对应地区级部门", "地区级部门职责", "乡配合职责"],
+     ["seq", "title", "counterpart", "upper_duties", "town_duties"]),
+    (["序号", "事项名称", "主责部门", "配合部门", "主责部门职责", "配合部门职责"],
+     ["seq", "title", "counterpart", None, "upper_duties", "town_duties"]),
+    (["序号", "事项名称", "县直部门", "县直部门职责", "镇职责"],
+     ["seq", "title", "counterpart", "upper_duties", "town_duties"]),
+])
+def test_headers_at_every_level(cells: list[str], fields: list[str | None]) -> None:
+    layout = parse_header(cells)
+    assert layout.fields == fields
+    assert layout.unknown == []
+    assert layout.missing("cooperative") == []

@@ -56,8 +56,8 @@ def test_list_reads_as_written(path: Path) -> None:
     assert document.rows_read == len(document.duties) + document.quarantined
 
 
-# parse_place is rewritten under issue #15; until then it reads 张掖市甘州区 as a county 张掖市.
-PLACE_GAPS = {"gansu-zhangye-ganzhou-dangzhai": "parse_place (#15) takes 张掖市 for the county"}
+# Places the parser cannot yet find, with the reason (#15 fixed 张掖市甘州区).
+PLACE_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("path", [
@@ -127,7 +127,7 @@ def test_a_missing_header_column_is_one_error_for_the_table() -> None:
     from pipeline.findings import fold_findings
 
     rows = "".join(f"{n}\t事项{n}\n" for n in range(1, 254))
-    text = "甲县乙镇上级部门收回事项清单\n序号\t事项名称\n" + rows
+    text = "玛纳斯县乐土驿镇上级部门收回事项清单\n序号\t事项名称\n" + rows
     document = normalize_bytes("raw/t.txt", text.encode())
     assert document.duties == [] and document.quarantined == 253
     causes = [f for f in document.errors if not f.code.startswith("row-")]
@@ -215,13 +215,13 @@ def test_place_in_the_sheet_name(tmp_path: Path) -> None:
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "乙县丙镇"
+    sheet.title = "玛纳斯县乐土驿镇"
     for row in (["基本履职事项清单"], ["序号", "事项名称"], [1, "组织工作"]):
         sheet.append(row)
     book.save(tmp_path / "lists.xlsx")
     document = normalize_path(tmp_path / "lists.xlsx")
     assert isinstance(document, NormalizedDocument), str(document)
-    assert (document.town.name, document.town.county) == ("丙镇", "乙县")
+    assert (document.town.name, document.town.county) == ("乐土驿镇", "玛纳斯县")
     assert not any(f.code == "place-from-file-name" for f in document.findings)
 
 
@@ -297,7 +297,7 @@ def test_title_with_markup_in_text() -> None:
 
 
 def test_category_counts_checked_and_an_empty_heading_said() -> None:
-    text = ("甲县乙镇基本履职事项清单\n序号\t事项名称\n一、党的建设（共2项）\n1\t甲\n2\t乙\n"
+    text = ("玛纳斯县乐土驿镇基本履职事项清单\n序号\t事项名称\n一、党的建设（共2项）\n1\t甲\n2\t乙\n"
             "二、经济发展（共1项）\n三、社会事业（共2项）\n1\t丙\n")
     document = normalize_bytes("raw/t.txt", text.encode())
     assert [(d.seq, d.category) for d in document.duties] == [(1, "党的建设"), (2, "党的建设"),
@@ -347,7 +347,7 @@ def test_place_in_a_docx_first_paragraph_that_is_no_title(tmp_path: Path) -> Non
     import docx
 
     document = docx.Document()
-    document.add_paragraph("乙县丙镇")
+    document.add_paragraph("玛纳斯县乐土驿镇")
     document.add_paragraph("基本履职事项清单")
     table = document.add_table(rows=2, cols=2)
     for column, (word, value) in enumerate([("序号", "1"), ("事项名称", "组织工作")]):
@@ -356,7 +356,7 @@ def test_place_in_a_docx_first_paragraph_that_is_no_title(tmp_path: Path) -> Non
     document.save(tmp_path / "lists.docx")
     normalized = normalize_path(tmp_path / "lists.docx")
     assert isinstance(normalized, NormalizedDocument), str(normalized)
-    assert (normalized.town.name, [d.title for d in normalized.duties]) == ("丙镇", ["组织工作"])
+    assert (normalized.town.name, [d.title for d in normalized.duties]) == ("乐土驿镇", ["组织工作"])
 
 
 def test_csv_with_every_cell_quoted() -> None:
