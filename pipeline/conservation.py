@@ -3,7 +3,8 @@
 rows  count_rows reads the container again, by its own simple rule (a row of a table whose
       first filled cell is a number; a line whose first field is one), without the readers,
       the tables stage or any of their counters. Every such row must be a duty or a
-      quarantined row.
+      quarantined row. Not made for .doc/.wps/.rtf (read through a LibreOffice conversion
+      the counter does not see) and PDF (whose rows only a table reader can find).
 text  lost_text compares a responsibility cell's letters (Han characters and Latin letters;
       markup, number marks, digits, punctuation and spaces ignored) with what the steps
       stage made of it: step texts, section headings, departments and the findings that hold
@@ -49,7 +50,8 @@ def count_rows(format: str, data: bytes, encoding: str | None) -> int | None:
         return None
     if format in ("tsv", "csv"):
         return count_lines(data.decode(encoding or "utf-8"), "," if format == "csv" else "\t")
-    counters = {"html": count_html_rows, "xlsx": count_xlsx_rows, "docx": count_docx_rows}
+    counters = {"html": count_html_rows, "xlsx": count_xlsx_rows, "docx": count_docx_rows,
+                "xls": count_xls_rows}
     if format not in counters:
         return None
     return counters[format](data, encoding)
@@ -116,6 +118,27 @@ def count_xlsx_rows(data: bytes, encoding: str | None) -> int:
             for row in sheet.iter(f"{XLSX}row"):
                 count += is_duty_row([xlsx_value(cell, shared) for cell in row.iter(f"{XLSX}c")])
     return count
+
+
+def count_xls_rows(data: bytes, encoding: str | None) -> int:
+    """Worksheet rows whose first filled cell is a number, read by xlrd cell by cell (merged
+    cells are not filled here: a row under a merged 序号 is not a new duty)."""
+    import xlrd
+
+    book = xlrd.open_workbook(file_contents=data, on_demand=True)
+    count = 0
+    for sheet in book.sheets():
+        for index in range(sheet.nrows):
+            count += is_duty_row([cell_text(cell) for cell in sheet.row(index)])
+    return count
+
+
+def cell_text(cell: Any) -> str:
+    """An xls cell as its text: cell_text(1.0) -> "1"."""
+    value = cell.value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def xlsx_value(cell: Any, shared: list[str]) -> str:

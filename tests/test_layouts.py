@@ -403,3 +403,16 @@ def test_html_table_continued_without_its_header() -> None:
     document = normalize_bytes("raw/page.html", page.encode())
     assert [(d.list, d.seq, d.title) for d in document.duties] == [
         ("basic", 1, "一"), ("basic", 2, "二"), ("basic", 3, "三"), ("withdrawn", 1, "四")]
+
+
+@pytest.mark.parametrize("name", ["shuangta.xls", "shuangta.xlsx", "shuangta.docx"])
+def test_row_count_of_the_format_fixtures(name: str) -> None:
+    """The rows check covers .xls too (made by LibreOffice from the xlsx): 11 + 6 + 5 rows."""
+    from pipeline.conservation import count_rows
+    from pipeline.sources import read_source
+
+    formats = DATA / "formats"
+    expected = sum(len(json.loads((formats / f"shuangta-{kind}.json").read_text(encoding="utf-8")))
+                   for kind in ("basic", "cooperative", "withdrawn"))
+    source = read_source(formats / name)
+    assert count_rows(source.format, source.data, source.encoding) == expected == 22
