@@ -144,12 +144,12 @@ def copy_speedup(url: str, files: list[Path]) -> float:
     """Load the same normalized rows by COPY and by SQLAlchemy Core executemany INSERT."""
     from sqlalchemy import delete
 
-    from pipeline import db, schema
+    from pipeline import db, rows, schema
     from pipeline.builds import normalize_path
     from pipeline.records import NormalizedDocument
 
     documents = [d for d in map(normalize_path, files) if isinstance(d, NormalizedDocument)]
-    prepared = [part.steps for d in documents for part in db.prepare(d).lists.values()]
+    prepared = [part.steps for d in documents for part in rows.prepare(d).lists.values()]
     rows = db.Rows(prepared[0].columns, [value for p in prepared for value in p.values])
     engine = db.open_engine(url)
     schema.ensure_schema(engine)

@@ -23,8 +23,8 @@ def stage_costs(files: list[Path]) -> dict[str, float]:
     """Milliseconds per town for each stage."""
     from pipeline import search
     from pipeline.builds import load_outcomes, normalize_path
-    from pipeline.db import Prepared, prepare
     from pipeline.records import NormalizedDocument
+    from pipeline.rows import Prepared, prepare
 
     checks = timing_checks()
     start = time.perf_counter()

@@ -1,9 +1,10 @@
 """dutylists: township duty lists (履行职责事项清单) into clean relational data.
 
 Stages, each a module named for what it produces:
-sources and containers (bytes → rows) → tables (sections) → layout (list kind, place,
-fields) → steps → departments → documents (the normalized record) → db (load into the
-tables of schema.py) → views, search, exports, reports for analysts.
+sources, containers and readers (bytes → rows) → tables (sections) → layout (list kind,
+place, fields) → steps → departments → documents (the normalized record) → rows (its
+database rows) → loads (into the tables of schema.py, as versions, through db) → views,
+search, history, exports, reports for analysts.
 """
 
 import hashlib

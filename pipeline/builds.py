@@ -29,7 +29,8 @@ from pipeline.records import Finding, NormalizedDocument
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from pipeline.db import ListLoad, Prepared, Published
+    from pipeline.loads import ListLoad, Published
+    from pipeline.rows import Prepared
 
 Status = Literal["loaded", "skipped", "failed", "normalized", "missing"]
 Outcome = NormalizedDocument | Finding
@@ -165,7 +166,7 @@ def prepare_path(path: Path, budget: Budget | None = None, debug: bool = False,
     With `normalized` (a JSON file's path), the normalized document is also written there;
     with `reuse`, a JSON there made from these very bytes by this parser is read instead.
     """
-    from pipeline.db import prepare
+    from pipeline.rows import prepare
 
     if normalized and reuse and (kept := reuse_normalized(path, normalized, budget)):
         return prepare(kept)
@@ -433,7 +434,7 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments
                   progress: Callable[[], None] | None = None) -> Iterator[DocumentReport]:
     """Load each document in its own transaction and record the run; yields one report each,
     then one for each file that provides current lists and no longer exists."""
-    from pipeline import db, schema
+    from pipeline import db, loads, schema
 
     engine = db.open_engine(url)
     try:
@@ -449,7 +450,7 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments
             yield report
         db.finish_run(engine, run_id, counts)
         with engine.connect() as conn:
-            missing = db.missing_sources(conn)
+            missing = loads.missing_sources(conn)
         for gone in missing:
             yield DocumentReport(gone, "missing", None, [Finding(
                 path=gone, code="source-missing", severity="warning",
@@ -464,11 +465,11 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments
 
 def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
                  options: LoadOptions, claims: dict[tuple[int, str], str]) -> DocumentReport:
-    from pipeline import db
+    from pipeline import db, loads, rows
 
     if isinstance(outcome, Finding):
         return fail(engine, run_id, path_text(path), None, outcome)
-    doc = db.prepare(outcome) if isinstance(outcome, NormalizedDocument) else outcome
+    doc = rows.prepare(outcome) if isinstance(outcome, NormalizedDocument) else outcome
     counts = Counts.of_prepared(doc)
     rivals = sorted({claims[key] for kind in doc.lists if (key := (doc.town_id, kind)) in claims
                      and claims[key] != doc.path})
@@ -483,16 +484,16 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
     try:
         with db.writing(engine) as conn:
             db.lock_place(conn, doc.town_id)
-            if not options.force and db.is_loaded(conn, doc):
-                renamed = db.note_path(conn, doc)
+            if not options.force and loads.is_loaded(conn, doc):
+                renamed = loads.note_path(conn, doc)
                 db.record_document(conn, run_id, doc.path, "skipped", doc)
                 return DocumentReport(doc.path, "skipped", counts, doc.findings,
                                       note=f"the file once loaded as {renamed}" if renamed else None)
-            loads, warnings = db.load_document(conn, doc, run_id, publication(doc, options),
-                                               options.accept_shrink)
+            done, warnings = loads.load_document(conn, doc, run_id, publication(doc, options),
+                                                 options.accept_shrink)
             db.record_document(conn, run_id, doc.path, "loaded", doc)
             db.record_findings(conn, run_id, doc.document_id, [*doc.findings, *warnings])
-    except db.Refused as exc:
+    except loads.Refused as exc:
         return fail(engine, run_id, doc.path, doc, Finding(
             path=doc.path, code="refused", severity="error", message=str(exc)))
     except (SQLAlchemyError, DatabaseError) as exc:
@@ -502,7 +503,7 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
         return fail(engine, run_id, doc.path, doc, Finding(
             path=doc.path, code="load", severity="error",
             message=f"database refused the document, nothing of it was written: {reason}"))
-    return DocumentReport(doc.path, "loaded", counts, [*doc.findings, *warnings], loads)
+    return DocumentReport(doc.path, "loaded", counts, [*doc.findings, *warnings], done)
 
 
 def fail(engine: "Engine", run_id: int, path: str, doc: "Prepared | None",
@@ -520,7 +521,7 @@ def fail(engine: "Engine", run_id: int, path: str, doc: "Prepared | None",
 def publication(doc: "Prepared", options: LoadOptions) -> "Published":
     """When a document was published: as it says, else as --published says, else the date
     its file was last modified."""
-    from pipeline.db import Published
+    from pipeline.loads import Published
 
     if doc.published is not None:
         return Published(doc.published, "document")

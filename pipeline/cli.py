@@ -247,8 +247,9 @@ def describe_change(c: "ChangeRow") -> str:
 @db_option
 def forget(path: str, url: str) -> None:
     """Remove the current lists that the file PATH provides (their versions stay in history)."""
-    from pipeline.db import forget_document, writing
+    from pipeline.db import writing
     from pipeline.errors import escape
+    from pipeline.loads import forget_document
 
     with reading(url) as engine, writing(engine) as conn:
         removed = forget_document(conn, path)

@@ -1,6 +1,6 @@
 """The history of each place's lists, for analysts: versions, and what changed between them.
 
-Reads only; the loader (db.load_document) writes versions and duty_changes.
+Reads only; the loader (loads.load_document) writes versions and duty_changes.
 """
 
 from dataclasses import asdict, dataclass

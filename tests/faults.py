@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipeline import db
+from pipeline import loads
 from pipeline.cli import main
 
 
@@ -31,5 +31,5 @@ def pausing(marker: Path, load: Any) -> Any:
 
 if __name__ == "__main__":
     marker = Path(sys.argv.pop(1))
-    db.load_document = pausing(marker, db.load_document)  # type: ignore[assignment]
+    loads.load_document = pausing(marker, loads.load_document)  # type: ignore[assignment]
     main()

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from pipeline import db, schema
+from pipeline import db, rows, schema
 from pipeline.builds import LoadOptions, load_outcomes
 from pipeline.errors import DatabaseError, UsageError
 from pipeline.records import NormalizedDocument, Step
@@ -178,7 +178,7 @@ def test_a_place_numbers_its_duties_and_steps_consecutively(url: str,
             step_ids = conn.execute(select(schema.steps.c.id).where(
                 schema.steps.c.duty_id.in_(listed))).scalars().all()
             first = duty_ids[0]
-            assert first % 2**db.LIST_BITS == 1  # each list's block starts at a round number
+            assert first % 2**rows.LIST_BITS == 1  # each list's block starts at a round number
             assert duty_ids == list(range(first, first + size))
             assert sorted(step_ids) == list(range(first, first + len(step_ids)))
     engine.dispose()
@@ -186,6 +186,6 @@ def test_a_place_numbers_its_duties_and_steps_consecutively(url: str,
 
 def test_a_place_too_large_for_its_block_fails_alone(url: str, sample: NormalizedDocument,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(db, "LIST_BITS", 8)  # 255 rows a list; the sample has 402 cooperative steps
+    monkeypatch.setattr(rows, "LIST_BITS", 8)  # 255 rows a list; the sample has 402 cooperative steps
     assert build(url, sample) == "failed"
     assert count(url, "duties") == 0

@@ -222,7 +222,7 @@ def test_towns_are_keyed_by_their_full_path() -> None:
     def key(text: str) -> int:
         town = parse_place(text)
         assert town is not None
-        return stable_id(*town.key)  # what db.town_id hashes
+        return stable_id(*town.key)  # what rows.town_id hashes
 
     # Two 城关镇 in two counties are two places.
     assert key("河南省郑州市新密市城关镇") != key("甘肃省兰州市永登县城关镇")

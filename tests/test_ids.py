@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
-from pipeline import db, open_db, schema
+from pipeline import db, open_db, rows, schema
 from pipeline.builds import load_outcomes
 from pipeline.exports import export
 from pipeline.records import NormalizedDocument, Town
@@ -87,7 +87,7 @@ def test_ids_round_trip_through_every_export_and_pandas(built: str, tmp_path: Pa
 
 def test_two_places_whose_blocks_meet_get_blocks_of_their_own(
         tmp_path: Path, sample: NormalizedDocument, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(db, "place_block", lambda town, tid: 7)  # every guess the same block
+    monkeypatch.setattr(rows, "place_block", lambda town, tid: 7)  # every guess the same block
     url = f"sqlite:///{tmp_path / 'duties.db'}"
     documents = [sample, other_town(sample, "乐土驿镇"), other_town(sample, "包家店镇")]
     reports = list(load_outcomes(url, [(Path(d.path), d) for d in documents], ["test"]))
@@ -101,7 +101,7 @@ def test_two_places_whose_blocks_meet_get_blocks_of_their_own(
                                     "d.town_id JOIN steps s ON s.duty_id = d.id WHERE t.name = "
                                     ":n"), {"n": name}).all()
             assert len(ids) == 788
-            assert {i >> db.BLOCK_BITS for pair in ids for i in pair} == {block}
+            assert {i >> rows.BLOCK_BITS for pair in ids for i in pair} == {block}
         assert conn.execute(text("SELECT count(*) FROM duty_search")).scalar() == 750
         found = conn.execute(text("SELECT count(*) FROM duty_search WHERE duty_search MATCH "
                                   "'秸秆禁烧' AND rowid IN (SELECT id FROM duties)")).scalar()
