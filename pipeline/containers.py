@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from lxml import etree
 
 from pipeline.budgets import Budget, over
+from pipeline.dates import date_line
 from pipeline.errors import SourceError
 from pipeline.tables import Row, cell_words, is_title
 from pipeline.text import CONTROL
@@ -100,8 +101,10 @@ def html_rows(name: str, text: str, budget: Budget) -> Iterator[Row]:
         elif next(element.iterancestors("table"), None) is None and not any(
                 child.tag in ("p", "div", "table") for child in element.iterdescendants()):
             title = " ".join(element.text_content().split())
-            # <h1> names the page (often the place, once); other elements count when titles.
-            if title and len(title) < 80 and (is_title(title) or element.tag == "h1"):
+            # <h1> names the page (often the place, once); other elements count when titles,
+            # or when they date the page (发布日期：…, or the date under the seal).
+            if title and len(title) < 80 and (is_title(title) or element.tag == "h1"
+                                              or date_line(title) is not None):
                 width = None
                 yield Row(int(element.sourceline or 0), [title])
 
@@ -392,9 +395,10 @@ def docx_rows(name: str, data: bytes, budget: Budget) -> Iterator[Row]:
     tables = 0
     heading = True  # the first paragraph may name the place (会盟镇) without being a title
     for paragraph_number, child in enumerate(document.element.body.iterchildren(), start=1):
-        if child.tag.endswith("}p"):  # prose around the tables is not a list row; titles are
+        if child.tag.endswith("}p"):  # prose is not a list row; titles and date lines are
             text = numbering.text(Paragraph(child, document)).strip()
-            if text and (is_title(text) or (heading and len(text) < 80)):
+            if text and (is_title(text) or date_line(text) is not None
+                         or (heading and len(text) < 80)):
                 yield Row(paragraph_number, [text])
             heading = heading and not text
         elif child.tag.endswith("}tbl"):

@@ -1,8 +1,12 @@
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from pipeline.dates import date_line, find_published, parse_date
+from pipeline.documents import normalize_document
+from pipeline.sources import read_source
+from tests.publish import export, write_docx
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -35,3 +39,33 @@ def test_a_labelled_date_wins_over_the_date_under_the_seal() -> None:
     assert find_published(lines) == (date(2024, 3, 1), "line 2: 发布时间：2024-03-01")
     assert find_published(lines[1:]) == (date(2024, 2, 20), "line 300: 二〇二四年二月二十日")
     assert find_published([]) is None
+
+
+# A list as a county office lays it out, dated only by the line under the seal.
+SECTIONS = [("漳州市龙海区角美镇基本履职事项清单", ["序号", "事项类别", "事项名称"],
+             [["1", "党的建设", "加强镇党委自身建设"], ["2", "平安建设", "组织开展矛盾纠纷排查化解"]])]
+SEAL = "二〇二四年五月十日"
+
+
+def test_the_date_under_the_seal_is_read_from_html_prose(tmp_path: Path) -> None:
+    title, header, rows = SECTIONS[0]
+    cells = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    page = tmp_path / "jiaomei.html"
+    page.write_text(f'<html><body><p style="text-align:center"><strong>{title}</strong></p>'
+                    f'<table border="1"><tr>{"".join(f"<th>{w}</th>" for w in header)}</tr>'
+                    f'{cells}</table><p>角美镇人民政府</p><p style="text-align:right">{SEAL}</p>'
+                    "</body></html>", encoding="utf-8")
+    document = normalize_document(read_source(page))
+    assert (document.published, len(document.duties)) == (date(2024, 5, 10), 2)
+    assert document.published_from is not None and SEAL in document.published_from
+
+
+@pytest.mark.parametrize("exported", [None, "pdf"])
+def test_the_date_under_the_seal_is_read_from_word_prose(tmp_path: Path,
+                                                         exported: str | None) -> None:
+    path = write_docx(tmp_path / "jiaomei.docx", SECTIONS, "角美镇履行职责事项清单",
+                      SEAL)
+    if exported:
+        path = export(path, exported, tmp_path / "out")
+    document = normalize_document(read_source(path))
+    assert (document.published, len(document.duties)) == (date(2024, 5, 10), 2)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.budgets import DEFAULT, Budget, over
 from pipeline.containers import root_cause
+from pipeline.dates import date_line
 from pipeline.errors import SourceError
 from pipeline.tables import Row, is_title
 from pipeline.vocabulary import load_vocabulary
@@ -156,6 +157,8 @@ def page_rows(name: str, page: "Page", number: int, reading: Reading) -> Iterato
                     reading.pending = None
                 reading.last_title = title
                 yield Row(line + 1, [title], f"page {number}")
+            elif date_line(item) is not None:  # 发布日期：…, or the date under the seal
+                yield Row(line + 1, [item], f"page {number}")
             continue
         previous_text = ""
         for grid_row in table_grid(name, page, item, reading):
