@@ -8,8 +8,8 @@ one list at a time, and remembers where each title went (catalogue_titles):
    (pipeline catalogue import) goes to that item;
 2. the other titles, most widespread first (then by title), are scored against every title
    placed so far (cosine of character 2–3-gram TF-IDF, versions.title_vectors). The best
-   item must score ≥ SIMILAR and beat the runner-up item by ≥ MARGIN, the rule and the
-   figures measured for reworded duties (bench/catalogue.py measures them here). A title
+   item must score ≥ SIMILAR and beat the runner-up item by ≥ MARGIN, the rule of
+   versions.match_similar with its margin (bench/catalogue.py measured both here). A title
    below SIMILAR founds an item of its own; one that is near but not surely (under the
    margin), or whose towns already hold that item through another title, also founds
    its own item and each of its duties is a review (catalogue-unsure), never a guess;
@@ -49,11 +49,17 @@ from pipeline.schema import (
     list_versions,
     quality_issues,
 )
-from pipeline.versions import MARGIN, SIMILAR, TitlePostings, title_key, title_vectors
+from pipeline.versions import MARGIN, TitlePostings, title_key, title_vectors
 
 if TYPE_CHECKING:
     import numpy as np
 
+# Across towns a title is matched against items, each known by all its wordings; the margin
+# over the runner-up item is versions.MARGIN (20). bench/catalogue.py measured SIMILAR on 20
+# towns revised by bench/changes.py's reviser: at 40, precision 1.0 / 0.9985 and recall
+# 0.983 / 0.980 (seeds 19 / 23), against 1.0 / 0.9985 and 0.980 / 0.973 at versions.SIMILAR's
+# 50; at 35, two more wrong joins (残疾人证管理 into 残疾人服务保障).
+SIMILAR = 40.0
 CATALOGUE_LOCK = 0x636174616C6F67  # any constant bigint: "catalog"
 LISTS = ("basic", "cooperative", "withdrawn")
 CHUNK = 500  # ids per IN (…) list
@@ -234,7 +240,18 @@ def link_duties(kind: str, rows: Sequence[DutyRow], titles: dict[str, Placement]
                                 "exact", "same-town", ((item_id, link.score or 100.0),))
     for link in links:
         items[link.item_id].towns.add(link.duty.town_id)
-    return links
+    # A title kept apart because some town holds it beside the item it is near is no question
+    # in the towns that hold both: there they are two duties.
+    held = {(link.duty.town_id, link.item_id) for link in links}
+    return [Link(link.duty, link.item_id, link.score, link.method)
+            if settled_apart(link, titles[link.duty.key], held) else link for link in links]
+
+
+def settled_apart(link: Link, placement: Placement, held: set[tuple[int, int]]) -> bool:
+    """True for a duty whose title was kept apart from an item its own town also holds."""
+    return (link.reason == "same-town" and placement.reason == "same-town"
+            and link.item_id == placement.item_id
+            and (link.duty.town_id, placement.candidates[0][0]) in held)
 
 
 def canonical(wordings: Iterable[tuple[str | None, int]]) -> str | None:
@@ -430,7 +447,7 @@ def save_reviews(conn: Connection, run_id: int, kind: str, links: list[Link],
         return []
     titles = dict(conn.execute(select(catalogue_items.c.id, catalogue_items.c.title).where(
         catalogue_items.c.id.in_(sorted({i for link in links for i, _ in link.candidates})))
-        ).tuples().all())
+        ).all())
     findings = [review_finding(kind, link, titles) for link in links]
     ids = conn.execute(quality_issues.insert().returning(quality_issues.c.id,
                                                          sort_by_parameter_order=True),
