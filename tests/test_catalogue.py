@@ -38,9 +38,11 @@ COOPERATIVE_REMOVED = [10, 30, 50, 70, 90]
 TOWNS = ["凉州户镇", "乐土驿镇", "包家店镇"]
 
 
-def town_text(name: str, edit: Callable[[str, list[str]], list[str] | None]) -> str:
+def town_text(name: str, edit: Callable[[str, list[str]], list[str] | None],
+              added: tuple[str, str] | None = None) -> str:
     """The sample as another town of 玛纳斯县 publishes it: `edit(list, cells)` gives a row's
-    new cells (None drops it); each list is numbered 1, 2, … again."""
+    new cells (None drops it), `added` (category, title) ends the basic list; each list is
+    numbered 1, 2, … again."""
     out: list[str] = []
     kind, number = "", 0
     for line in SAMPLE.read_text(encoding="utf-8").split("\n"):
@@ -57,9 +59,9 @@ def town_text(name: str, edit: Callable[[str, list[str]], list[str] | None]) -> 
             continue
         number += 1
         out.append("\t".join([str(number), *edited[1:]]))
-        if kind == "basic" and int(cells[0]) == 106 and name == "乐土驿镇":
+        if kind == "basic" and int(cells[0]) == 106 and added:
             number += 1
-            out.append("\t".join([str(number), *LOCAL]))
+            out.append("\t".join([str(number), *added]))
     return "\n".join(out).replace("凉州户镇", name).replace("凉州户", name[:-1])
 
 
@@ -86,7 +88,7 @@ def normalized(folder: Path, name: str, body: str) -> NormalizedDocument:
 def towns(tmp_path_factory: pytest.TempPathFactory) -> list[NormalizedDocument]:
     folder = tmp_path_factory.mktemp("towns")
     return [normalized(folder, "凉州户镇", SAMPLE.read_text(encoding="utf-8")),
-            normalized(folder, "乐土驿镇", town_text("乐土驿镇", second)),
+            normalized(folder, "乐土驿镇", town_text("乐土驿镇", second, LOCAL)),
             normalized(folder, "包家店镇", town_text("包家店镇", third))]
 
 
@@ -231,3 +233,182 @@ def test_two_duties_of_one_town_never_share_an_item() -> None:
     assert links[11].item_id == 1 and links[12].item_id == 1  # the other town keeps the match
     assert links[10].item_id not in (1,) and links[10].reason == "same-town"
     assert links[10].candidates == ((1, 72.0),)
+
+
+# Unsure matches, manual decisions, a reference catalogue, incremental updates ---------------
+
+def as_is(kind: str, cells: list[str]) -> list[str] | None:
+    return cells
+
+
+def ids(url: str, town: str, kind: str, seq: int) -> int:
+    [(duty,)] = rows(url, "SELECT d.id FROM duties d JOIN towns t ON t.id = d.town_id "
+                          "WHERE t.name = :town AND d.list = :kind AND d.seq = :seq",
+                     town=town, kind=kind, seq=seq)
+    return int(duty)
+
+
+# Near two duties of the sample at once (65 and 59): not sure which.
+BLEND = ("乡村振兴", "负责本镇农产品质量安全和筹资筹劳的监督管理工作")
+
+
+def test_an_unsure_match_is_an_item_of_its_own_and_a_review(
+        url: str, tmp_path: Path, towns: list[NormalizedDocument]) -> None:
+    from pipeline.db import open_engine
+    from pipeline.reviews import list_reviews
+
+    blend = normalized(tmp_path, "兰州湾镇", town_text("兰州湾镇", as_is, BLEND))
+    reports = load(url, [towns[0], blend])
+    assert reports[-1].summary().endswith("; 1 to review (pipeline catalogue review)")
+    item = items_of(url)
+    own = item[("兰州湾镇", "basic", 107)]
+    assert own not in {item[("凉州户镇", "basic", seq)] for seq in range(1, 107)}
+    engine = open_engine(url)
+    [review] = list_reviews(engine)
+    engine.dispose()
+    assert (review.town, review.seq, review.reason, review.item_id) == ("兰州湾镇", 107, "unsure", own)
+    assert [c[0] for c in review.candidates[:2]] == [item[("凉州户镇", "basic", 47)],
+                                                     item[("凉州户镇", "basic", 54)]]
+    [(severity, message)] = rows(url, "SELECT severity, message FROM current_findings "
+                                      "WHERE code = 'catalogue-unsure'")
+    assert severity == "warning"
+    assert "负责本镇农产品质量安全监督管理工作 (65%)" in message
+    assert "负责本镇筹资筹劳的监督管理工作 (59%)" in message
+
+
+def test_manual_decisions_survive_a_rebuild_and_a_new_version(
+        url: str, tmp_path: Path, towns: list[NormalizedDocument]) -> None:
+    from pipeline.catalogue import rebuild_catalogue
+    from pipeline.db import open_engine
+    from pipeline.errors import UsageError
+    from pipeline.reviews import decide
+
+    load(url, [towns[0], towns[2]])
+    original = items_of(url)[("凉州户镇", "basic", 22)]
+    engine = open_engine(url)
+    split = decide(engine, ids(url, "包家店镇", "basic", 22), None, ["test"])
+    assert split.item_id != original
+    with pytest.raises(UsageError, match="already holds duty"):
+        decide(engine, ids(url, "包家店镇", "basic", 12), items_of(url)[("凉州户镇", "basic", 13)],
+               ["test"])
+    rebuild_catalogue(engine, ["catalogue"])
+    assert items_of(url)[("包家店镇", "basic", 22)] == split.item_id
+    # A new version of the list: duty 1 removed, so 22 is now 21, with another id.
+    revised = normalized(tmp_path, "包家店镇", town_text(
+        "包家店镇", lambda kind, cells: None if kind == "basic" and cells[0] == "1"
+        else third(kind, cells)))
+    assert [r.status for r in load(url, [revised])] == ["loaded", "loaded"]
+    assert items_of(url)[("包家店镇", "basic", 21)] == split.item_id
+    assert rows(url, "SELECT method FROM duty_catalogue WHERE item_id = :i", i=split.item_id) \
+        == [("manual",)]
+    linked = decide(engine, ids(url, "包家店镇", "basic", 21), original, ["test"])
+    assert linked.item_id == original
+    rebuild_catalogue(engine, ["catalogue"])
+    engine.dispose()
+    assert items_of(url)[("包家店镇", "basic", 21)] == original
+    assert rows(url, "SELECT count(*) FROM catalogue_decisions") == [(1,)]
+
+
+def write_reference(path: Path) -> dict[int, str]:
+    """The county's 目录 of basic duties: the sample's titles, five in the county's words,
+    and one duty no town lists; seq → code."""
+    from tests.fixtures import sample_sections
+
+    [(_, _, basic), *_] = sample_sections()
+    codes = {int(row[0]): f"MNS-JB-{int(row[0]):03d}" for row in basic}
+    lines = ["code,title,category"]
+    for row in basic:
+        seq = int(row[0])
+        title = REWORDED[seq] if seq in (3, 12, 13, 39, 40) else row[2]
+        lines.append(f'{codes[seq]},"{title}",{row[1]}')
+    lines.append("MNS-JB-900,负责本镇无人机巡查工作,综合政务")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    return codes
+
+
+def test_a_reference_catalogue_becomes_the_items_and_every_town_is_matched_to_it(
+        url: str, tmp_path: Path, towns: list[NormalizedDocument]) -> None:
+    from pipeline.db import open_engine, stable_id
+    from pipeline.references import import_reference
+
+    load(url, towns[:2])
+    codes = write_reference(tmp_path / "目录.csv")
+    engine = open_engine(url)
+    imported = import_reference(engine, tmp_path / "目录.csv", ["test"])
+    engine.dispose()
+    assert imported.items == {"basic": 107}
+    assert rows(url, "SELECT source, count(*) FROM catalogue_items WHERE list = 'basic' "
+                     "GROUP BY source ORDER BY source") == [("reference", 107), ("towns", 1)]
+    item = items_of(url)
+    for seq, code in codes.items():
+        assert item[("凉州户镇", "basic", seq)] == stable_id("catalogue", "basic", "code", code)
+    methods = dict(rows(url, "SELECT d.seq, c.method FROM duty_catalogue c JOIN duties d "
+                             "ON d.id = c.duty_id JOIN towns t ON t.id = d.town_id "
+                             "WHERE t.name = '凉州户镇' AND d.list = 'basic'"))
+    assert set(methods.values()) == {"reference"}
+    nobody = stable_id("catalogue", "basic", "code", "MNS-JB-900")
+    assert rows(url, "SELECT town_id, present FROM catalogue_coverage WHERE item_id = :i",
+                i=nobody) and {p for _, p in rows(
+        url, "SELECT town_id, present FROM catalogue_coverage WHERE item_id = :i", i=nobody)} == {0}
+    # A town built later is matched against the reference items.
+    load(url, [towns[2]])
+    item = items_of(url)
+    for seq in REWORDED:
+        assert item[("包家店镇", "basic", seq)] == item[("凉州户镇", "basic", seq)]
+
+
+def test_a_bad_reference_file_is_refused_naming_the_line(tmp_path: Path) -> None:
+    from pipeline.errors import UsageError
+    from pipeline.references import read_reference
+
+    path = tmp_path / "目录.csv"
+    path.write_text("编码,事项名称\nA1,负责本镇双拥工作\n,负责本镇老龄工作\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"目录.csv:3: a row without a code"):
+        read_reference(path)
+    path.write_text("编号,名称\nA1,负责本镇双拥工作\nA1,负责本镇老龄工作\n", encoding="gb18030")
+    with pytest.raises(UsageError, match=r"目录.csv:3: the same code as line 2"):
+        read_reference(path)
+
+
+def test_a_reference_in_xlsx_with_chinese_headers_reads_as_the_csv(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from pipeline.references import read_reference
+
+    write_reference(tmp_path / "目录.csv")
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["编码", "事项名称", "事项类别", "清单"])
+    for row in read_reference(tmp_path / "目录.csv"):
+        sheet.append([row.code, row.title, row.category, "基本履职事项清单"])
+    workbook.save(tmp_path / "目录.xlsx")
+    as_csv = [(r.code, r.title, r.category, r.list) for r in read_reference(tmp_path / "目录.csv")]
+    assert [(r.code, r.title, r.category, r.list)
+            for r in read_reference(tmp_path / "目录.xlsx")] == as_csv
+
+
+def test_a_build_matches_only_the_lists_it_changed(
+        url: str, tmp_path: Path, towns: list[NormalizedDocument]) -> None:
+    load(url, towns[:2])
+    before = items_of(url)
+    # Mark every link: the links of a list matched again lose the mark.
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE duty_catalogue SET score = 1"))
+    engine.dispose()
+    revised = normalized(tmp_path, "乐土驿镇", town_text(
+        "乐土驿镇", lambda kind, cells: None if kind == "basic" and cells[0] == "1"
+        else second(kind, cells), LOCAL))
+    reports = load(url, [revised])
+    assert reports[-1].summary().startswith("catalogue: 100 duties of 1 lists matched")
+    marked = dict(rows(url, "SELECT t.name || ' ' || c.list, min(c.score) FROM duty_catalogue c "
+                            "JOIN towns t ON t.id = c.town_id GROUP BY t.name, c.list"))
+    assert {name for name, score in marked.items() if score != 1} == {"乐土驿镇 basic"}
+    # A new town: its titles are matched against the items there are; no other list is touched.
+    reports = load(url, [towns[2]])
+    assert reports[-1].summary().startswith("catalogue: 245 duties of 3 lists matched")
+    after = items_of(url)
+    assert all(after[key] == item for key, item in before.items() if key[0] == "凉州户镇")
+    assert rows(url, "SELECT count(*) FROM duty_catalogue c JOIN towns t ON t.id = c.town_id "
+                     "WHERE t.name = '凉州户镇' AND c.score <> 1") == [(0,)]
