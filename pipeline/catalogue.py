@@ -242,9 +242,9 @@ def link_duties(kind: str, rows: Sequence[DutyRow], titles: dict[str, Placement]
         items[link.item_id].towns.add(link.duty.town_id)
     # A title kept apart because some town holds it beside the item it is near is no question
     # in the towns that hold both: there they are two duties.
-    held = {(link.duty.town_id, link.item_id) for link in links}
+    holding = {(link.duty.town_id, link.item_id) for link in links}
     return [Link(link.duty, link.item_id, link.score, link.method)
-            if settled_apart(link, titles[link.duty.key], held) else link for link in links]
+            if settled_apart(link, titles[link.duty.key], holding) else link for link in links]
 
 
 def settled_apart(link: Link, placement: Placement, held: set[tuple[int, int]]) -> bool:
@@ -299,7 +299,6 @@ def update_catalogue(engine: Engine, run_id: int, rebuild: bool = False,
 def rebuild_catalogue(engine: Engine, arguments: list[str]) -> CatalogueOutcome:
     """pipeline catalogue: every list matched again, as a run of its own."""
     from pipeline.db import finish_run, start_run
-
     from pipeline.schema import ensure_schema
 
     ensure_schema(engine)

@@ -26,6 +26,8 @@ from pipeline.schema import (
 )
 from pipeline.versions import title_key
 
+Candidates = list[tuple[int, str | None, float]]  # (item id, title, score), nearest first
+
 
 @dataclass(frozen=True)
 class Review:
@@ -36,7 +38,7 @@ class Review:
     title: str
     item_id: int  # the item it was given
     reason: str  # unsure / same-town / stale
-    candidates: list[tuple[int, str | None, float]]  # (item id, title, score), nearest first
+    candidates: Candidates
 
 
 def list_reviews(engine: Engine) -> list[Review]:
