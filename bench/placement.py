@@ -1,6 +1,6 @@
 """How well the catalogue puts the same duty of different towns in one item (issue #19).
 
-    python bench/catalogue.py [--towns 20] [--seed 19]
+    python bench/placement.py [--towns 20] [--seed 19]
 
 Towns with the truth known: the sample as published (the county's template), then each
 other town a revision of each of its three lists made by bench/changes.py's reviser (the
