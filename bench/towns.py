@@ -20,7 +20,8 @@ category, title (as written), true_item and edit. true_item is the sample duty t
 derives from (basic-017: the 17th duty of the sample's basic list, whatever list it was
 moved to), county-<code>-<k> for a county-wide duty (the same duty in every town of the
 county), or local-<town>-<k> for a town's own duty. edit says what was done to it
-(same, reworded, respelled, category, list, local, county; several joined by +).
+against what it was first (same, reworded, respelled, category, list, local, county;
+several joined by +): a title reworded and reworded back is the same.
 
 The same N, seed, K and format give the same bytes. Counties are made one at a time and
 towns are written as they are made, so memory stays that of one county's lists.
@@ -84,7 +85,22 @@ class Row:
     title: str
     extra: tuple[str, ...]  # the cells after 事项名称 (departments, responsibilities)
     true_item: str
-    edits: tuple[str, ...] = ()
+    origin: tuple[str, str, str]  # list, category and title as first written
+    owner: str = "sample"  # or "county" (a county-wide duty) or "local" (a town's own)
+
+    @property
+    def edits(self) -> list[str]:
+        """What the row is now against its origin: ["reworded", "category"], ["same"] …"""
+        kind, category, title = self.origin
+        found = [] if self.owner == "sample" else [self.owner]
+        if self.list != kind:
+            found.append("list")
+        elif self.category != category:
+            found.append("category")
+        if self.title != title:
+            found.append("reworded" if cached_key(self.title) != cached_key(title)
+                         else "respelled")
+        return found or ["same"]
 
 
 @dataclass
@@ -115,7 +131,8 @@ def read_sample(path: Path = SAMPLE) -> Lists:
             lists.headers[kind] = cells
         elif kind and cells[0].isdigit():
             lists.rows[kind].append(Row(kind, cells[1], cells[2], tuple(cells[3:]),
-                                        f"{kind}-{int(cells[0]):03d}"))
+                                        f"{kind}-{int(cells[0]):03d}",
+                                        (kind, cells[1], cells[2])))
     return lists
 
 
@@ -179,16 +196,16 @@ def revise(lists: Lists, rates: dict[str, Any], rng: random.Random,
                 continue
             draw -= rates["remove"]
             if draw < rates["reword"]:
-                row = edit_title(row, reword(row.title, rng), "reworded")
+                row = replace(row, title=reword(row.title, rng))
             elif draw - rates["reword"] < rates["respell"]:
-                row = edit_title(row, respell(row.title, rng), "respelled")
+                row = replace(row, title=respell(row.title, rng))
             draw = rng.random()
             if draw < rates["list"]:
                 target = rng.choice([k for k in lists.rows if k != kind])
                 row = move_list(row, target, lists, donors[target], rng)
             elif draw - rates["list"] < rates["category"] and len(categories) > 1:
                 category = rng.choice([c for c in categories if c != row.category])
-                row = replace(row, category=category, edits=(*row.edits, "category"))
+                row = replace(row, category=category)
             out.rows[row.list].append(row)
     for row in locals_:
         out.rows[row.list].append(replace(row, extra=rng.choice(donors[row.list])))
@@ -197,19 +214,12 @@ def revise(lists: Lists, rates: dict[str, Any], rng: random.Random,
     return out
 
 
-def edit_title(row: Row, title: str, edit: str) -> Row:
-    if title == row.title:
-        return row
-    return replace(row, title=title, edits=(*row.edits, edit))
-
-
 def move_list(row: Row, target: str, lists: Lists, donors: list[tuple[str, ...]],
               rng: random.Random) -> Row:
     """The row in another list: the columns that list has, borrowed from one of its rows."""
     categories = list(dict.fromkeys(r.category for r in lists.rows[target])) or [row.category]
     category = row.category if row.category in categories else rng.choice(categories)
-    return replace(row, list=target, category=category, extra=rng.choice(donors),
-                   edits=(*row.edits, "list"))
+    return replace(row, list=target, category=category, extra=rng.choice(donors))
 
 
 def unique(rows: list[Row]) -> list[Row]:
@@ -260,8 +270,9 @@ def local_rows(owner: str, place: str, lists: Lists, span: list[int], first: int
             pair = (first + len(rows)) * PAIR_STRIDE % pairs
             title = (rng.choice(verbs) + place + objects[pair // len(actions)]
                      + actions[pair % len(actions)])
-            rows.append(Row(kind, rng.choice(categories), title, (),
-                            f"{owner}-{len(rows) + 1}", (edit,)))
+            category = rng.choice(categories)
+            rows.append(Row(kind, category, title, (), f"{owner}-{len(rows) + 1}",
+                            (kind, category, title), edit))
     return rows
 
 
@@ -336,7 +347,7 @@ def generate(count: int, out: Path, seed: int = 19, counties: int | None = None,
             path = write_document(out / f"town-{index:05d}", text, document_kind(index, form))
             truth = [(path.name, place.county_code, place.prefecture, place.county, place.town,
                       kind, seq, row.category, localize(row.title, place), row.true_item,
-                      "+".join(row.edits) or "same")
+                      "+".join(row.edits))
                      for kind, kind_rows in rows.items()
                      for seq, row in enumerate(kind_rows, start=1)]
             yield path, truth
