@@ -325,8 +325,23 @@ class Written:
     duties: int
 
 
+Truth = list[tuple[str | int, ...]]  # truth.csv's rows of one document
+
+
+def write_town(out: Path, index: int, place: Place, lists: Lists, rng: random.Random,
+               form: str) -> tuple[Path, Truth]:
+    """The town's document in `out` (town-00042.txt …), and its rows of truth.csv."""
+    text, rows = town_text(place, lists, rng)
+    path = write_document(out / f"town-{index:05d}", text, document_kind(index, form))
+    return path, [(path.name, place.county_code, place.prefecture, place.county, place.town,
+                   kind, seq, row.category, localize(row.title, place), row.true_item,
+                   "+".join(row.edits))
+                  for kind, kind_rows in rows.items()
+                  for seq, row in enumerate(kind_rows, start=1)]
+
+
 def generate(count: int, out: Path, seed: int = 19, counties: int | None = None,
-             form: str = "txt") -> Iterator[tuple[Path, list[tuple[str | int, ...]]]]:
+             form: str = "txt") -> Iterator[tuple[Path, Truth]]:
     """Each town's document as written, with its truth rows; one county in memory at a time."""
     sample = read_sample()
     places = draw_places(count, counties or max(1, round(count / 8)), seed)
@@ -343,26 +358,48 @@ def generate(count: int, out: Path, seed: int = 19, counties: int | None = None,
             own = local_rows(f"local-{index:05d}", place.stem, county, RATES["town"]["local"],
                              len(places) * 9 + index * 6, rng, "local")
             town = ordered(revise(county, RATES["town"], rng, own), RATES["town"]["renumber"], rng)
-            text, rows = town_text(place, town, rng)
-            path = write_document(out / f"town-{index:05d}", text, document_kind(index, form))
-            truth = [(path.name, place.county_code, place.prefecture, place.county, place.town,
-                      kind, seq, row.category, localize(row.title, place), row.true_item,
-                      "+".join(row.edits))
-                     for kind, kind_rows in rows.items()
-                     for seq, row in enumerate(kind_rows, start=1)]
-            yield path, truth
+            yield write_town(out, index, place, town, rng, form)
             index += 1
+
+
+def issue_towns(out: Path, seed: int = 19) -> Iterator[tuple[Path, Truth]]:
+    """The three towns of #19's "done when", in one real county: the sample as is; six basic
+    duties removed and one local basic duty added; ten basic titles reworded and five
+    cooperative duties removed. A catalogue of them has 107 + 107 + 37 items."""
+    sample = read_sample()
+    rng = random.Random(f"{seed}/issue")
+    [places] = draw_places(3, 1, seed)
+    yield write_town(out, 0, places[0], sample, rng, "txt")
+    basic, cooperative = sample.rows["basic"], sample.rows["cooperative"]
+    removed = set(rng.sample(range(len(basic)), 6))
+    own = local_rows("local-00001", places[1].stem, Lists({}, {"basic": basic}), [1, 1], 0, rng,
+                     "local")
+    kept = [row for i, row in enumerate(basic) if i not in removed]
+    kept.insert(rng.randrange(len(kept) + 1), own[0])
+    yield write_town(out, 1, places[1], Lists(sample.headers, {**sample.rows, "basic": kept}),
+                     rng, "txt")
+    reworded = set(rng.sample(range(len(basic)), 10))
+    dropped = set(rng.sample(range(len(cooperative)), 5))
+    lists = {**sample.rows,
+             "basic": [replace(row, title=reword(row.title, rng)) if i in reworded else row
+                       for i, row in enumerate(basic)],
+             "cooperative": [row for i, row in enumerate(cooperative) if i not in dropped]}
+    yield write_town(out, 2, places[2], Lists(sample.headers, lists), rng, "txt")
 
 
 def write_towns(count: int, out: Path, seed: int = 19, counties: int | None = None,
                 form: str = "txt") -> Written:
     """Write OUT/towns/ and OUT/truth.csv; the documents written and the duties in them."""
+    return save(out, generate(count, out / "towns", seed, counties, form))
+
+
+def save(out: Path, towns: Iterator[tuple[Path, Truth]]) -> Written:
     (out / "towns").mkdir(parents=True, exist_ok=True)
     written = Written([], 0)
     with (out / "truth.csv").open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")
         writer.writerow(TRUTH_COLUMNS)
-        for path, truth in generate(count, out / "towns", seed, counties, form):
+        for path, truth in towns:
             writer.writerows(truth)
             written.documents.append(path)
             written.duties += len(truth)
@@ -378,15 +415,20 @@ def read_truth(path: Path) -> Iterator[dict[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("count", type=int, help="towns")
+    parser.add_argument("count", type=int, help="towns (ignored with --issue)")
     parser.add_argument("out", type=Path, help="folder for the documents and truth.csv")
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--counties", type=int, help="counties the towns lie in (default N/8)")
     parser.add_argument("--format", choices=["txt", "mix"], default="txt", dest="form",
                         help="mix: one town in ten each as xlsx, docx and HTML")
+    parser.add_argument("--issue", action="store_true",
+                        help="the three towns of issue #19's acceptance instead")
     args = parser.parse_args()
     start = time.perf_counter()
-    written = write_towns(args.count, args.out, args.seed, args.counties, args.form)
+    if args.issue:
+        written = save(args.out, issue_towns(args.out / "towns", args.seed))
+    else:
+        written = write_towns(args.count, args.out, args.seed, args.counties, args.form)
     size = sum(p.stat().st_size for p in written.documents)
     print(f"{len(written.documents)} documents, {written.duties} duties, {size / 1e6:.1f} MB "
           f"in {args.out} ({time.perf_counter() - start:.1f} s); truth in "

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.catalogue import Pairs, Truth, count_pairs, judge_links
-from bench.towns import write_towns
+from bench.towns import issue_towns, save, write_towns
 from pipeline.versions import title_key
 from tests.conftest import ROOT
 from tests.fixtures import sample_sections
@@ -167,3 +167,20 @@ def test_links_are_judged_per_list_with_unlinked_duties_alone() -> None:
     assert judged.pairs == Pairs(together=2, truly=3, right=1)
     assert (judged.items, judged.true_items, judged.unlinked, judged.findings) == (3, 3, 1, 2)
     assert judged.placed == {"same": (4, 5)}  # c2, unlinked, is not where basic-001 mostly is
+
+
+def test_the_issue_towns_are_as_the_issue_says(tmp_path: Path) -> None:
+    save(tmp_path, issue_towns(tmp_path / "towns"))
+    rows = read_rows(tmp_path / "truth.csv")
+    edits = Counter((row["document"], row["list"], row["edit"]) for row in rows)
+    assert edits == Counter({
+        ("town-00000.txt", "basic", "same"): 106, ("town-00000.txt", "cooperative", "same"): 107,
+        ("town-00000.txt", "withdrawn", "same"): 37,
+        ("town-00001.txt", "basic", "same"): 100, ("town-00001.txt", "basic", "local"): 1,
+        ("town-00001.txt", "cooperative", "same"): 107,
+        ("town-00001.txt", "withdrawn", "same"): 37,
+        ("town-00002.txt", "basic", "same"): 96, ("town-00002.txt", "basic", "reworded"): 10,
+        ("town-00002.txt", "cooperative", "same"): 102,
+        ("town-00002.txt", "withdrawn", "same"): 37})
+    assert Truth.read(tmp_path / "truth.csv").true_items() == 107 + 107 + 37
+    assert len({row["county_code"] for row in rows}) == 1
