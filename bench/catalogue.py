@@ -69,21 +69,26 @@ class Pairs:
         return self.right / self.truly if self.truly else 1.0
 
 
-def count_pairs(duties: Iterable[tuple[Hashable, Hashable, Hashable]]) -> Pairs:
-    """Pairs across towns of (town, item, true item) rows, from group sizes alone.
+def count_pairs(duties: Iterable[tuple[Hashable, ...]], apart: bool = False) -> Pairs:
+    """Pairs across towns of (town, item, true item[, title]) rows, from group sizes alone;
+    with `apart`, only pairs of different titles (those the exact step cannot decide).
 
     count_pairs([("A", 1, "x"), ("B", 1, "x"), ("C", 1, "y"), ("C", 2, "x")]) ->
     Pairs(together=3, truly=3, right=1): A–B, A–C and B–C share item 1; A–B, A–C and
     B–C (C's item 2) are truly one duty; only A–B is both.
     """
     sizes: dict[str, Counter[Hashable]] = defaultdict(Counter)
-    for town, item, truth in duties:
-        for name, key in (("item", item), ("truth", truth), ("both", (item, truth))):
+    for town, item, truth, *title in duties:
+        groups: dict[str, Hashable] = {"item": item, "truth": truth, "both": (item, truth)}
+        if apart:
+            groups |= {name + " title": (key, *title) for name, key in list(groups.items())}
+        for name, key in groups.items():
             sizes[name][key] += 1
             sizes[name + " in town"][(key, town)] += 1
 
     def across(name: str) -> int:
-        return pairs_of(sizes[name]) - pairs_of(sizes[name + " in town"])
+        found = pairs_of(sizes[name]) - pairs_of(sizes[name + " in town"])
+        return found - across(name + " title") if apart and "title" not in name else found
 
     return Pairs(across("item"), across("truth"), across("both"))
 
@@ -122,6 +127,7 @@ class Truth:
 @dataclass
 class Judged:
     pairs: Pairs
+    apart: Pairs  # pairs of duties whose normalized titles differ
     items: int
     true_items: int
     findings: int
@@ -178,7 +184,9 @@ def judge_links(links: Sequence[tuple[str, str, int, Any]], truth: Truth,
         # an unlinked duty counts as an item of its own, so it pairs with nothing
         rows.append((key, found[0] if found else ("unlinked", key), truth.items[key]))
     pairs = count_pairs((key[0], item, (key[1], true)) for key, item, true in rows)
-    return Judged(pairs, len({item for _, item, _ in rows}), truth.true_items(), findings,
+    apart = count_pairs(((key[0], item, (key[1], true), title_key(truth.titles[key]))
+                         for key, item, true in rows), apart=True)
+    return Judged(pairs, apart, len({item for _, item, _ in rows}), truth.true_items(), findings,
                   unlinked, linked_twice, placed_by_edit(rows, truth))
 
 
@@ -300,15 +308,15 @@ def cluster(scores: Matrix, similar: float, margin: float) -> tuple[list[int], i
 
 @dataclass
 class Clustered:
-    duties: Pairs
-    titles: Pairs
+    duties: Pairs  # pairs across towns of duties whose normalized titles differ
+    titles: Pairs  # pairs of distinct titles
     items: int
     unsure: int
 
 
 def judge_scorer(lists: list[Distinct], matrices: list[Matrix], similar: float,
                  margin: float) -> Clustered:
-    duty_rows: list[tuple[str, Any, Any]] = []
+    duty_rows: list[tuple[str, Any, Any, int]] = []
     title_rows: list[tuple[Any, Any, Any]] = []
     items = unsure = 0
     for distinct, scores in zip(lists, matrices, strict=True):
@@ -317,10 +325,10 @@ def judge_scorer(lists: list[Distinct], matrices: list[Matrix], similar: float,
         unsure += doubtful
         for index, (item, carried) in enumerate(zip(found, distinct.duties, strict=True)):
             for document, true in carried:
-                duty_rows.append((document, (distinct.kind, item), (distinct.kind, true)))
+                duty_rows.append((document, (distinct.kind, item), (distinct.kind, true), index))
             true_title = Counter(t for _, t in carried).most_common(1)[0][0]
             title_rows.append((index, (distinct.kind, item), (distinct.kind, true_title)))
-    return Clustered(count_pairs(duty_rows), count_pairs(title_rows), items, unsure)
+    return Clustered(count_pairs(duty_rows, apart=True), count_pairs(title_rows), items, unsure)
 
 
 def compare_scorers(truth: Truth, scorers: dict[str, Scorer] | None = None,
@@ -357,8 +365,9 @@ def scorer_table(truth: Truth, scorers: dict[str, Scorer] | None = None) -> str:
     lists = distinct_titles(truth)
     lines = [f"Distinct normalized titles: {sum(len(d.keys) for d in lists)} "
              f"({', '.join(f'{d.kind} {len(d.keys)}' for d in lists)}); "
-             f"true items: {truth.true_items()}. Pairs across towns (duties), and pairs of "
-             "distinct titles:", "",
+             f"true items: {truth.true_items()}. Pairs across towns of duties whose "
+             "normalized titles differ (what the exact step leaves to the scorer), and pairs "
+             "of distinct titles:", "",
              "| scorer | SIMILAR | MARGIN | precision | recall | titles: precision | recall "
              "| items | unsure |", "|---|---|---|---|---|---|---|---|---|"]
     for name, grid in table.items():
@@ -377,6 +386,10 @@ def database_table(judged: Judged) -> str:
     lines = ["| measure | value |", "|---|---|",
              f"| pair precision | {p.precision:.4f} ({p.right} of {p.together}) |",
              f"| pair recall | {p.recall:.4f} ({p.right} of {p.truly}) |",
+             f"| pairs of different titles: precision | {judged.apart.precision:.4f} "
+             f"({judged.apart.right} of {judged.apart.together}) |",
+             f"| pairs of different titles: recall | {judged.apart.recall:.4f} "
+             f"({judged.apart.right} of {judged.apart.truly}) |",
              f"| items / true items | {judged.items} / {judged.true_items} |",
              f"| review findings (quality_issues.code LIKE '{REVIEW_CODES}') | {judged.findings} |",
              f"| duties with no item / with more than one | {judged.unlinked} / "

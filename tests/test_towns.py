@@ -149,22 +149,31 @@ def test_pairs_are_counted_across_towns_only() -> None:
     everything = [("A", 1, "x"), ("B", 1, "x"), ("C", 1, "x"), ("A", 1, "y"), ("C", 1, "y")]
     # together: every cross-town pair of five duties: 10 − A's one − C's one = 8
     assert count_pairs(everything) == Pairs(together=8, truly=4, right=4)
+    # Apart: pairs of duties whose titles differ. A and B both wrote x as "t": that pair is
+    # the exact step's, and is left out of every count.
+    titled = [("A", 1, "x", "t"), ("B", 1, "x", "t"), ("C", 1, "x", "u"), ("A", 2, "y", "v"),
+              ("B", 1, "y", "w")]
+    assert count_pairs(titled) == Pairs(together=5, truly=4, right=3)
+    assert count_pairs(titled, apart=True) == Pairs(together=4, truly=3, right=2)
 
 
 def test_links_are_judged_per_list_with_unlinked_duties_alone() -> None:
     truth = Truth()
-    for document, kind, seq, item in [("a.txt", "basic", 1, "basic-001"),
-                                      ("b.txt", "basic", 1, "basic-001"),
-                                      ("c.txt", "basic", 2, "basic-001"),
-                                      ("a.txt", "cooperative", 1, "basic-001"),  # moved list
-                                      ("b.txt", "basic", 2, "local-00001-1")]:
+    for document, kind, seq, item, title in [
+            ("a.txt", "basic", 1, "basic-001", "加强宣传教育"),
+            ("b.txt", "basic", 1, "basic-001", "加强宣传教育。"),  # the same normalized title
+            ("c.txt", "basic", 2, "basic-001", "强化宣传教育"),
+            ("a.txt", "cooperative", 1, "basic-001", "加强宣传教育"),  # moved to another list
+            ("b.txt", "basic", 2, "local-00001-1", "负责东湖水库安全巡查")]:
         truth.items[document, kind, seq] = item
         truth.edits[document, kind, seq] = "same"
+        truth.titles[document, kind, seq] = title
     links = [("a.txt", "basic", 1, 10), ("b.txt", "basic", 1, 10), ("b.txt", "basic", 2, 10),
              ("c.txt", "basic", 2, None), ("a.txt", "cooperative", 1, 20)]
     judged = judge_links(links, truth, findings=2)
     # together: a1–b1, a1–b2 (b1–b2 is one town). truly: a1–b1, a1–c2, b1–c2. right: a1–b1.
     assert judged.pairs == Pairs(together=2, truly=3, right=1)
+    assert judged.apart == Pairs(together=1, truly=2, right=0)  # a1–b1 is the exact step's
     assert (judged.items, judged.true_items, judged.unlinked, judged.findings) == (3, 3, 1, 2)
     assert judged.placed == {"same": (4, 5)}  # c2, unlinked, is not where basic-001 mostly is
 
