@@ -9,7 +9,7 @@ one list at a time, and remembers where each title went (catalogue_titles):
 2. the other titles, most widespread first (then by title), are scored against every title
    placed so far (cosine of character 2–3-gram TF-IDF, versions.title_vectors). The best
    item must score ≥ SIMILAR and beat the runner-up item by ≥ MARGIN, the rule of
-   versions.match_similar with its margin (bench/catalogue.py measured both here). A title
+   versions.match_similar with its margin (bench/placement.py measured both here). A title
    below SIMILAR founds an item of its own; one that is near but not surely (under the
    margin), or whose towns already hold that item through another title, also founds
    its own item and each of its duties is a review (catalogue-unsure), never a guess;
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 # Across towns a title is matched against items, each known by all its wordings; the margin
-# over the runner-up item is versions.MARGIN (20). bench/catalogue.py measured SIMILAR on 20
+# over the runner-up item is versions.MARGIN (20). bench/placement.py measured SIMILAR on 20
 # towns revised by bench/changes.py's reviser: at 40, precision 1.0 / 0.9985 and recall
 # 0.983 / 0.980 (seeds 19 / 23), against 1.0 / 0.9985 and 0.980 / 0.973 at versions.SIMILAR's
 # 50; at 35, two more wrong joins (残疾人证管理 into 残疾人服务保障).
