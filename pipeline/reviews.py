@@ -43,6 +43,9 @@ class Review:
 
 def list_reviews(engine: Engine) -> list[Review]:
     """Every duty the catalogue kept apart though it was near another item, by town and list."""
+    from pipeline.schema import ensure_schema
+
+    ensure_schema(engine)  # a database built before the catalogue existed has none to list
     query = (select(catalogue_reviews.c.duty_id, towns.c.name, duties.c.list, duties.c.seq,
                     duties.c.title, catalogue_reviews.c.item_id, catalogue_reviews.c.reason,
                     catalogue_reviews.c.candidates)
