@@ -11,8 +11,9 @@ one list at a time, and remembers where each title went (catalogue_titles):
    item must score ≥ SIMILAR and beat the runner-up item by ≥ MARGIN, the rule of
    versions.match_similar with its margin (bench/placement.py measured both here). A title
    below SIMILAR founds an item of its own; one that is near but not surely (under the
-   margin), or whose towns already hold that item through another title, also founds
-   its own item and each of its duties is a review (catalogue-unsure), never a guess;
+   margin) also founds its own item and each of its duties is a review (catalogue-unsure),
+   never a guess; so does one that some town lists beside the item it is near (there they
+   are two duties), with a review only in the towns that do not hold that item too;
 3. a duty then takes its title's item, unless a manual decision (pipeline catalogue link /
    split, catalogue_decisions) says otherwise; within one town two duties never share an
    item: the weaker (not manual, lower score, later 序号) gets an item of its own and a review.
@@ -123,9 +124,13 @@ def place_titles(kind: str, known: dict[str, int], new: dict[str, set[int]],
     """
     import numpy as np
 
-    references = {item.title_key: item.id for item in items.values() if item.source == "reference"}
+    # Every order here is by title, not by the database's row order: SQLite and PostgreSQL
+    # must break ties alike.
+    references = {item.title_key: item.id for item in sorted(items.values(), key=lambda i: i.id)
+                  if item.source == "reference"}
+    known = dict(sorted(known.items()))
     order = sorted(new, key=lambda key: (-len(new[key]), key))
-    anchors = [key for key in references if key not in known and key not in new]
+    anchors = sorted(key for key in references if key not in known and key not in new)
     columns = [*known, *anchors, *order]
     labels = np.array([*known.values(), *(references[k] for k in anchors), *[-1] * len(order)],
                       dtype=np.int64)

@@ -412,3 +412,24 @@ def test_a_build_matches_only_the_lists_it_changed(
     assert all(after[key] == item for key, item in before.items() if key[0] == "凉州户镇")
     assert rows(url, "SELECT count(*) FROM duty_catalogue c JOIN towns t ON t.id = c.town_id "
                      "WHERE t.name = '凉州户镇' AND c.score <> 1") == [(0,)]
+
+
+def test_a_failed_catalogue_step_is_reported_and_keeps_the_lists_loaded(
+        towns: list[NormalizedDocument], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline import catalogue
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("injected by the test")
+
+    monkeypatch.setattr(catalogue, "update_catalogue", broken)
+    url = f"sqlite:///{tmp_path / 'duties.db'}"
+    reports = load(url, towns[:1])
+    assert [r.status for r in reports] == ["loaded", "failed"]
+    [finding] = reports[-1].findings
+    assert (finding.code, finding.severity) == ("catalogue-failed", "error")
+    assert "injected by the test" in finding.message and "pipeline catalogue" in finding.message
+    assert rows(url, "SELECT count(*) FROM duties") == [(250,)]
+    monkeypatch.undo()
+    # The next build matches what the failed one left unmatched.
+    reports = load(url, towns[:1])
+    assert reports[-1].summary().startswith("catalogue: 250 duties of 3 lists matched")
