@@ -433,3 +433,42 @@ def test_a_failed_catalogue_step_is_reported_and_keeps_the_lists_loaded(
     # The next build matches what the failed one left unmatched.
     reports = load(url, towns[:1])
     assert reports[-1].summary().startswith("catalogue: 250 duties of 3 lists matched")
+
+
+@pytest.mark.parametrize("seed", [19, 7])
+def test_the_issue_towns_of_the_truth_corpus_give_their_true_items(seed: int,
+                                                                   tmp_path: Path) -> None:
+    """bench/towns.py --issue (written apart from the catalogue, with its truth): every true
+    duty is one item, no item holds two, and each town lacks exactly what it lacks."""
+    from collections import defaultdict
+
+    from bench.towns import issue_towns, read_truth, save
+
+    written = save(tmp_path, issue_towns(tmp_path / "towns", seed))
+    url = f"sqlite:///{tmp_path / 'duties.db'}"
+    load(url, [normalize_document(read_source(path)) for path in written.documents])
+    truth = {(Path(row["document"]).name, row["list"], int(row["seq"])): row["true_item"]
+             for row in read_truth(tmp_path / "truth.csv")}
+    got = {(Path(path).name, kind, seq): item for path, kind, seq, item in rows(url, """
+SELECT doc.path, d.list, d.seq, c.item_id FROM duties d
+JOIN documents doc ON doc.id = d.document_id JOIN duty_catalogue c ON c.duty_id = d.id""")}
+    assert got.keys() == truth.keys()
+    items_of_true: dict[tuple[str, str], set[int]] = defaultdict(set)
+    trues_of_item: dict[int, set[str]] = defaultdict(set)
+    for key, true in truth.items():
+        items_of_true[(key[1], true)].add(got[key])
+        trues_of_item[got[key]].add(true)
+    assert [t for t, found in items_of_true.items() if len(found) > 1] == []
+    assert [i for i, found in trues_of_item.items() if len(found) > 1] == []
+    assert rows(url, "SELECT list, count(*) FROM catalogue_items GROUP BY list ORDER BY list") \
+        == [("basic", 107), ("cooperative", 107), ("withdrawn", 37)]
+    held: dict[str, set[int]] = defaultdict(set)
+    for (document, _, _), item in got.items():
+        held[document].add(item)
+    everything = set().union(*held.values())
+    lacks: dict[str, set[int]] = {document: set() for document in held}
+    for document, item in rows(url, "SELECT doc.path, k.item_id FROM catalogue_coverage k "
+                                    "JOIN documents doc ON doc.town_id = k.town_id "
+                                    "WHERE k.present = 0"):
+        lacks[Path(document).name].add(item)
+    assert lacks == {document: everything - items for document, items in held.items()}
