@@ -157,7 +157,7 @@ TABLES: dict[str, tuple[str, dict[str, str], list[str], str | None]] = {
     }, ["reason"], None),
     "town_peers": ("同县乡镇 · Each town's peers: the towns of its county (all towns when its "
                    "county is unknown)", {
-        "peer_id": "同县乡镇编号 · peer town id",
+        "peer_id": "同县乡镇编号 · peer town id", "peer": "同县乡镇 · peer town",
     }, [], None),
     "catalogue_coverage": ("目录覆盖 · Item × town: every item of the town's county (and every "
                            "reference item) for each town with that list", {

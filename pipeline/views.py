@@ -75,7 +75,8 @@ WHERE q.document_id IS NULL
 # (same province, prefecture and county), itself included; a town whose county is unknown
 # has every loaded town as its peer.
 VIEWS["town_peers"] = """
-SELECT t.id AS town_id, p.id AS peer_id FROM towns t JOIN towns p
+SELECT t.id AS town_id, p.id AS peer_id, t.name AS town, p.name AS peer, t.county
+FROM towns t JOIN towns p
   ON t.county IS NULL
   OR (p.county = t.county AND coalesce(p.prefecture, '') = coalesce(t.prefecture, '')
       AND coalesce(p.province, '') = coalesce(t.province, ''))"""
@@ -86,7 +87,8 @@ VIEWS["catalogue_coverage"] = """
 SELECT i.id AS item_id, t.id AS town_id,
        CASE WHEN EXISTS (SELECT 1 FROM duty_catalogue c
                          WHERE c.item_id = i.id AND c.town_id = t.id) THEN 1 ELSE 0 END
-           AS present
+           AS present,
+       i.list, t.name AS town, i.title
 FROM towns t
 JOIN catalogue_items i ON EXISTS (SELECT 1 FROM list_versions v
                                   WHERE v.town_id = t.id AND v.list = i.list AND v.is_current)
