@@ -127,6 +127,7 @@ TABLES: dict[str, tuple[str, dict[str, str], list[str], str | None]] = {
         "source": "来源 · towns (found in the lists) / reference (pipeline catalogue import)",
     }, ["list", "source", "category"], "title"),
     "catalogue_titles": ("名称归属 · Every distinct normalized title and the item it went to", {
+        "title_id": "名称编号 · id of the distinct title, from (list, title_key)",
         "title_key": "归一名称 · normalized title (the folding search uses)",
         "item_id": "目录事项编号 · catalogue item id",
         "score": "相似度 · similarity to the item, 0–100",
@@ -139,11 +140,13 @@ TABLES: dict[str, tuple[str, dict[str, str], list[str], str | None]] = {
         "score": "相似度 · title similarity to the item, 0–100 (NULL for manual)",
         "method": "方式 · exact / similar / reference / manual",
         "title_key": "归一名称 · the duty's normalized title",
+        "title_id": "名称编号 · its catalogue_titles row",
         "version_id": "版本编号 · the list version that was matched",
     }, ["method", "list"], None),
     "catalogue_decisions": ("人工归目 · Decisions of pipeline catalogue link / split; they hold "
                             "for every version of the list whose duty has the same title", {
         "title_key": "归一名称 · the duty's normalized title",
+        "title_id": "名称编号 · from (list, title_key)",
         "decision": "决定 · link (to item_id) / split (an item of its own)",
         "item_id": "目录事项编号 · the item linked to (NULL for split)",
         "decided_at": "决定时间 · decided at",

@@ -382,14 +382,16 @@ def match_list(conn: Connection, run_id: int, kind: str,
     save_items(conn, kind, items)
     if placed:
         conn.execute(catalogue_titles.insert(), [
-            {"list": kind, "title_key": key, "item_id": p.item_id, "score": p.score,
+            {"title_id": title_id(kind, key), "list": kind, "title_key": key,
+             "item_id": p.item_id, "score": p.score,
              "method": p.method, "reason": p.reason,
              "candidates": json.dumps(p.candidates) if p.candidates else None}
             for key, p in placed.items()])
     insert_all(conn, duty_catalogue, Rows.of(duty_catalogue, [
         {"duty_id": link.duty.id, "item_id": link.item_id, "score": link.score,
          "method": link.method, "town_id": link.duty.town_id, "list": kind,
-         "title_key": link.duty.key, "version_id": link.duty.version_id} for link in links]))
+         "title_key": link.duty.key, "title_id": title_id(kind, link.duty.key),
+         "version_id": link.duty.version_id} for link in links]))
     findings = save_reviews(conn, run_id, kind, [link for link in links if link.reason], items)
     return len(links), findings
 
@@ -497,8 +499,7 @@ def collect_garbage(conn: Connection) -> None:
     conn.execute(delete(catalogue_titles).where(catalogue_titles.c.item_id.in_(empty)))
     conn.execute(text("""
 DELETE FROM catalogue_titles WHERE NOT EXISTS (
-  SELECT 1 FROM duty_catalogue c
-  WHERE c.list = catalogue_titles.list AND c.title_key = catalogue_titles.title_key)"""))
+  SELECT 1 FROM duty_catalogue c WHERE c.title_id = catalogue_titles.title_id)"""))
     conn.execute(delete(catalogue_items).where(catalogue_items.c.id.in_(empty)))
     name_items(conn)
 
@@ -525,6 +526,11 @@ GROUP BY c.item_id, d.title, d.category""")):
         conn.execute(update(catalogue_items).where(catalogue_items.c.id == bindparam("item"))
                      .values(title=bindparam("new_title"), category=bindparam("new_category")),
                      changed)
+
+
+def title_id(kind: str, key: str) -> int:
+    """The id of a distinct title of a list (catalogue_titles), from the title itself."""
+    return stable_id("title", kind, key)
 
 
 def chunks(values: list[int]) -> Iterable[list[int]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.engine import Connection
 
-from pipeline.catalogue import CATALOGUE_LOCK, CatalogueOutcome, match_lists
+from pipeline.catalogue import CATALOGUE_LOCK, CatalogueOutcome, match_lists, title_id
 from pipeline.db import finish_run, now, start_run, writing
 from pipeline.errors import UsageError
 from pipeline.schema import (
@@ -91,11 +91,12 @@ def decide(engine: Engine, duty_id: int, item_id: int | None, arguments: list[st
             check_target(conn, duty_id, town, kind, item_id)
         key = title_key(title)
         conn.execute(delete(catalogue_decisions).where(
-            catalogue_decisions.c.town_id == town, catalogue_decisions.c.list == kind,
-            catalogue_decisions.c.title_key == key))
+            catalogue_decisions.c.town_id == town,
+            catalogue_decisions.c.title_id == title_id(kind, key)))
         conn.execute(catalogue_decisions.insert().values(
-            town_id=town, list=kind, title_key=key, decision="split" if item_id is None else "link",
-            item_id=item_id, title=title, decided_at=now()))
+            town_id=town, title_id=title_id(kind, key), list=kind, title_key=key,
+            decision="split" if item_id is None else "link", item_id=item_id, title=title,
+            decided_at=now()))
         outcome = match_lists(conn, run_id, only={(town, kind)})
         linked, item_title = conn.execute(
             select(duty_catalogue.c.item_id, catalogue_items.c.title)

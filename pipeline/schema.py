@@ -186,11 +186,15 @@ catalogue_items = Table(
     Column("code", Text, comment="the reference catalogue's code (目录编码); NULL for others"),
     Column("source", Text, nullable=False,
            comment="towns (found in the lists) / reference (pipeline catalogue import)"),
-    Index("catalogue_items_list", "list", "title_key"),
+    Index("catalogue_items_list", "list"),
 )
 
+# Titles are keyed by title_id, a hash of (list, title_key): a btree cannot index a text
+# longer than about 2,700 bytes on PostgreSQL, and a title may be longer than that.
 catalogue_titles = Table(
     "catalogue_titles", metadata,
+    Column("title_id", BigInteger, primary_key=True, autoincrement=False,
+           comment="from (list, title_key)"),
     Column("list", Text, nullable=False),
     Column("title_key", Text, nullable=False, comment="a distinct normalized title"),
     Column("item_id", BigInteger, ForeignKey("catalogue_items.id"), nullable=False),
@@ -199,7 +203,6 @@ catalogue_titles = Table(
     Column("reason", Text, comment="why it has an item of its own though near another: "
                                    "unsure/same-town; NULL when sure"),
     Column("candidates", Text, comment="the items it was near: JSON [[item_id, score], …]"),
-    PrimaryKeyConstraint("list", "title_key"),
     Index("catalogue_titles_item", "item_id"),
 )
 
@@ -213,15 +216,18 @@ duty_catalogue = Table(
     Column("town_id", BigInteger, nullable=False),
     Column("list", Text, nullable=False),
     Column("title_key", Text, nullable=False),
+    Column("title_id", BigInteger, nullable=False, comment="its catalogue_titles row"),
     Column("version_id", BigInteger, nullable=False,
            comment="the list version matched: another current version is matched again"),
-    Index("duty_catalogue_item", "item_id"),
+    Index("duty_catalogue_item", "item_id", "town_id"),
     Index("duty_catalogue_town", "town_id", "list"),
+    Index("duty_catalogue_title", "title_id"),
 )
 
 catalogue_decisions = Table(
     "catalogue_decisions", metadata,
     Column("town_id", BigInteger, nullable=False),
+    Column("title_id", BigInteger, nullable=False, comment="from (list, title_key)"),
     Column("list", Text, nullable=False),
     Column("title_key", Text, nullable=False,
            comment="the duty's normalized title: the decision holds for every version with it"),
@@ -229,7 +235,7 @@ catalogue_decisions = Table(
     Column("item_id", BigInteger, comment="the item linked to; NULL for split"),
     Column("title", Text, nullable=False, comment="the duty's title when decided"),
     Column("decided_at", DateTime(timezone=True), nullable=False),
-    PrimaryKeyConstraint("town_id", "list", "title_key"),
+    PrimaryKeyConstraint("town_id", "title_id"),
 )
 
 catalogue_reviews = Table(

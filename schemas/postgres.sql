@@ -1,12 +1,13 @@
 CREATE TABLE catalogue_decisions (
 	town_id BIGINT NOT NULL, 
+	title_id BIGINT NOT NULL, 
 	list TEXT NOT NULL, 
 	title_key TEXT NOT NULL, 
 	decision TEXT NOT NULL, 
 	item_id BIGINT, 
 	title TEXT NOT NULL, 
 	decided_at TIMESTAMP WITH TIME ZONE NOT NULL, 
-	PRIMARY KEY (town_id, list, title_key)
+	PRIMARY KEY (town_id, title_id)
 );
 
 CREATE TABLE catalogue_items (
@@ -20,7 +21,7 @@ CREATE TABLE catalogue_items (
 	PRIMARY KEY (id)
 );
 
-CREATE INDEX catalogue_items_list ON catalogue_items (list, title_key);
+CREATE INDEX catalogue_items_list ON catalogue_items (list);
 
 CREATE TABLE catalogue_reviews (
 	duty_id BIGINT NOT NULL, 
@@ -72,6 +73,7 @@ CREATE TABLE towns (
 );
 
 CREATE TABLE catalogue_titles (
+	title_id BIGINT NOT NULL, 
 	list TEXT NOT NULL, 
 	title_key TEXT NOT NULL, 
 	item_id BIGINT NOT NULL, 
@@ -79,7 +81,7 @@ CREATE TABLE catalogue_titles (
 	method TEXT NOT NULL, 
 	reason TEXT, 
 	candidates TEXT, 
-	PRIMARY KEY (list, title_key), 
+	PRIMARY KEY (title_id), 
 	FOREIGN KEY(item_id) REFERENCES catalogue_items (id)
 );
 
@@ -118,12 +120,15 @@ CREATE TABLE duty_catalogue (
 	town_id BIGINT NOT NULL, 
 	list TEXT NOT NULL, 
 	title_key TEXT NOT NULL, 
+	title_id BIGINT NOT NULL, 
 	version_id BIGINT NOT NULL, 
 	PRIMARY KEY (duty_id), 
 	FOREIGN KEY(item_id) REFERENCES catalogue_items (id)
 );
 
-CREATE INDEX duty_catalogue_item ON duty_catalogue (item_id);
+CREATE INDEX duty_catalogue_item ON duty_catalogue (item_id, town_id);
+
+CREATE INDEX duty_catalogue_title ON duty_catalogue (title_id);
 
 CREATE INDEX duty_catalogue_town ON duty_catalogue (town_id, list);
 

@@ -129,10 +129,10 @@ def lacking(url: str) -> dict[str, set[int]]:
 
 CATALOGUE_DUMP = {
     "catalogue_items": "SELECT id, list, title, title_key, category, code, source FROM catalogue_items",
-    "catalogue_titles": "SELECT list, title_key, item_id, score, method, reason, candidates "
-                        "FROM catalogue_titles",
+    "catalogue_titles": "SELECT title_id, list, title_key, item_id, score, method, reason, "
+                        "candidates FROM catalogue_titles",
     "duty_catalogue": "SELECT duty_id, item_id, score, method, town_id, list, title_key, "
-                      "version_id FROM duty_catalogue",
+                      "title_id, version_id FROM duty_catalogue",
     "catalogue_reviews": "SELECT duty_id, item_id, reason, candidates FROM catalogue_reviews",
     "catalogue_coverage": "SELECT item_id, town_id, present FROM catalogue_coverage",
     "catalogue_shared": "SELECT county, item_id, towns FROM catalogue_shared",
