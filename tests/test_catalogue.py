@@ -472,3 +472,12 @@ JOIN documents doc ON doc.id = d.document_id JOIN duty_catalogue c ON c.duty_id 
                                     "WHERE k.present = 0"):
         lacks[Path(document).name].add(item)
     assert lacks == {document: everything - items for document, items in held.items()}
+
+
+def test_a_title_longer_than_an_index_entry_is_catalogued(url: str, tmp_path: Path) -> None:
+    """PostgreSQL's btree holds about 2,700 bytes: titles are keyed by a hash, not the text."""
+    long = ("综合政务", "负责" + "本镇基层治理数据共享平台建设运维和信息安全保障" * 60 + "工作")
+    town = normalized(tmp_path, "兰州湾镇", town_text("兰州湾镇", as_is, long))
+    reports = load(url, [town])
+    assert reports[-1].status == "loaded", reports[-1].findings
+    assert rows(url, "SELECT count(*) FROM catalogue_items WHERE length(title) > 1000") == [(1,)]
