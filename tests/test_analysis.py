@@ -29,7 +29,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> str:
     reports = list(load_outcomes(url, [(Path(d.path), d) for d in documents], ["test"]))
     # raw/evil.txt exists only in memory: the build says that its file is gone.
     assert [(r.path, r.status) for r in reports] == [
-        (str(SAMPLE), "loaded"), ("raw/evil.txt", "loaded"), ("raw/evil.txt", "missing")]
+        (str(SAMPLE), "loaded"), ("raw/evil.txt", "loaded"), ("catalogue", "loaded"),
+        ("raw/evil.txt", "missing")]
     return url
 
 

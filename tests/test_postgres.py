@@ -56,14 +56,17 @@ def test_parity_with_sqlite(pg_url: str, tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
     assert dump(pg_url) == dump(sqlite_url)
     assert len(README_QUERIES) >= 5
+    # One town lacks nothing its county has: tests/test_catalogue.py compares catalogue_lacks
+    # on towns that differ.
     for query in README_QUERIES:
         answer = rows(sqlite_url, query)
-        assert answer, f"README query returns nothing: {query}"
+        assert answer or "catalogue_lacks" in query, f"README query returns nothing: {query}"
         assert rows(pg_url, query) == answer, query
     for view in VIEWS:
         ordered = f"SELECT * FROM {view} ORDER BY 1, 2, 3, 4, 5"
         answer = rows(sqlite_url, ordered)
-        assert answer and rows(pg_url, ordered) == answer, view
+        assert answer or view == "catalogue_lacks", view
+        assert rows(pg_url, ordered) == answer, view
     engines = [db.open_engine(url) for url in (sqlite_url, pg_url)]
     for terms in ["秸秆禁烧", "秸秆", "宣传 秸秆", "县", "AND", "玛纳斯县农业农村局", "不存在"]:
         on_sqlite, on_postgres = (search_duties(engine, terms) for engine in engines)
