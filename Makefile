@@ -54,7 +54,7 @@ serve: $(DB)
 
 # Ours against a pandas+BeautifulSoup baseline and a bare floor, in one run (bench/README.md).
 bench: $(BIN)/.installed
-	$(BIN)/python bench/run.py --towns 100 --large 1000 $(if $(BENCH_POSTGRES),--postgres '$(BENCH_POSTGRES)')
+	$(BIN)/python bench/run.py --towns 100 --large 1000 --catalogue-towns 2000 $(if $(BENCH_POSTGRES),--postgres '$(BENCH_POSTGRES)')
 
 # The hypothesis properties of the readers and the step parser, with 2,000 examples each.
 fuzz: $(BIN)/.installed

@@ -58,6 +58,8 @@ def main() -> None:
     parser.add_argument("--postgres", help="PostgreSQL URL for COPY against executemany")
     parser.add_argument("--no-make", action="store_true", help="skip timing make (smoke runs)")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF reader (smoke runs)")
+    parser.add_argument("--catalogue-towns", type=int, default=0,
+                        help="towns for the catalogue's scale run (bench/catalogue.py); 0 skips")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dutylists-bench-"))
     try:
@@ -118,6 +120,11 @@ def main() -> None:
         print(bench_summary())
         if not args.no_pdf:
             print_pdf_costs()
+        if args.catalogue_towns:
+            from bench.catalogue import scale
+
+            print("\nThe catalogue at scale (#19.6, bench/catalogue.py --scale):\n")
+            print(scale(args.catalogue_towns))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

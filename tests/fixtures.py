@@ -81,10 +81,11 @@ def write_docx(path: Path, text: str | None = None) -> Path:
         table.style = "Table Grid"
         for column, word in enumerate(header):
             table.cell(0, column).text = word
-        for index, row in enumerate(rows, start=1):
+        for row, table_row in zip(rows, list(table.rows)[1:], strict=True):
+            cells = table_row.cells  # table.cell() walks the whole table on every call
             for column, (word, value) in enumerate(zip(header, row, strict=True)):
                 lines = str(cell_value(word, value)).split("\n")
-                cell = table.cell(index, column)
+                cell = cells[column]
                 cell.text = lines[0]
                 for line in lines[1:]:
                     cell.add_paragraph(line)
