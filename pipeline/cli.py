@@ -354,6 +354,20 @@ def catalogue_split(duty: int, url: str) -> None:
     decide_and_report(url, duty, None)
 
 
+@catalogue.command("export")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("coverage.xlsx"), show_default=True)
+@db_option
+def catalogue_export(out: Path, url: str) -> None:
+    """Write the coverage matrix as xlsx: a sheet per county, a row per catalogue item, a
+    column per place; 1 held, 0 not, and a red 0 where most of the county holds the item."""
+    from pipeline.errors import escape
+    from pipeline.exports import export_coverage
+
+    with reading(url) as engine:
+        click.echo(escape(str(export_coverage(engine, out))))
+
+
 def decide_and_report(url: str, duty: int, item: int | None) -> None:
     from pipeline.errors import escape
     from pipeline.reviews import decide

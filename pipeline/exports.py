@@ -152,3 +152,68 @@ def write_xlsx(path: Path, columns: list[str], rows: Iterator[tuple[Any, ...]]) 
         sheet.append([cell(v) for v in row])
     workbook.save(path)
     return removed
+
+
+# Sheet names: at most 31 characters, none of these.
+NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
+
+
+def export_coverage(engine: Engine, out: Path) -> Path:
+    """The catalogue's coverage matrix as one xlsx: a sheet per county, an item a row and a
+    place a column, 1 where the place holds the item and 0 where it does not; a 0 where most
+    of the county holds the item (a gap) is filled red. Written beside `out` and renamed."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    from pipeline.coverage import read_matrices
+
+    workbook = Workbook(write_only=True)
+    gap = PatternFill("solid", fgColor="FDE2E1")
+    bold, vertical = Font(bold=True), Alignment(text_rotation=255)  # 255: stacked, for 汉字
+    names: set[str] = set()
+    for matrix in read_matrices(engine) or []:
+        sheet = workbook.create_sheet(sheet_name(matrix.group or "未分县", names))
+        sheet.freeze_panes = "E2"
+
+        def heading(value: str, turn: bool = False) -> WriteOnlyCell:
+            cell = WriteOnlyCell(sheet, NOT_IN_XML.sub("", value))
+            cell.font = bold
+            if turn:
+                cell.alignment = vertical
+            return cell
+
+        sheet.append([heading("清单 list"), heading("编码 code"), heading("事项 item"),
+                      heading("乡镇数 places"), *(heading(t.name, True) for t in matrix.towns)])
+        for item in matrix.items:
+            row: list[Any] = [item.list, item.code, neutralize(NOT_IN_XML.sub("", item.title)),
+                              matrix.holders(item)]
+            for town in matrix.towns:
+                cell = WriteOnlyCell(sheet, int((item.id, town.id) in matrix.present))
+                if matrix.is_gap(item, town):
+                    cell.fill = gap
+                row.append(cell)
+            sheet.append(row)
+    if not names:
+        workbook.create_sheet("coverage").append(["No duty is in the catalogue yet."])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.with_name(f".{out.name}.partial")
+    try:
+        workbook.save(staging)
+        staging.replace(out)
+    finally:
+        staging.unlink(missing_ok=True)
+    return out
+
+
+def sheet_name(name: str, taken: set[str]) -> str:
+    """sheet_name("新疆维吾尔自治区昌吉回族自治州玛纳斯县", set()) -> its last 31 characters
+    (the county end says most); a name already taken gets " (2)", " (3)"…"""
+    base = NOT_IN_SHEET_NAMES.sub("", name)[-31:] or "sheet"
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        suffix = f" ({number})"
+        candidate = base[-(31 - len(suffix)):] + suffix
+    taken.add(candidate)
+    return candidate

@@ -6,9 +6,12 @@ escaped, so cell text is never rendered as markup.
 
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
+
+if TYPE_CHECKING:
+    from pipeline.coverage import Matrix
 
 LIST_NAMES = {"basic": "基本履职 basic", "cooperative": "配合履职 cooperative",
               "withdrawn": "上级收回 withdrawn"}
@@ -28,7 +31,13 @@ h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2.5rem; }
 table { border-collapse: collapse; font-size: 0.85rem; width: 100%; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.3rem; text-align: left; vertical-align: top; }
 .error { color: #b00020; } .warning { color: #8a6d00; }
+table.matrix { width: auto; } .matrix td, .matrix th { padding: 0.1rem 0.25rem; }
+.matrix th.town { writing-mode: vertical-rl; font-weight: normal; }
+.matrix td.has { color: #4e79a7; text-align: center; }
+.matrix td.gap { background: #fde2e1; color: #b00020; text-align: center; }
 """
+# The report's matrix stays readable; the whole of it is in `pipeline catalogue export`.
+MATRIX_TOWNS, MATRIX_ITEMS = 40, 300
 
 
 def rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
@@ -110,6 +119,8 @@ def render_report(engine: Engine) -> str:
 {bar_chart(step_bars, 200)}
 <h2>变更 · Changes in re-published lists</h2>
 {changes}
+<h2 id="across-towns">跨乡镇对照 · Across towns: who has which duty, who lacks what</h2>
+{across_towns(engine)}
 <h2>当前质量问题 · Quality findings of the current data ({len(findings)})</h2>
 <table><thead><tr><th>severity</th><th>file</th><th>line</th><th>code</th><th>message</th></tr>
 </thead><tbody>{finding_rows}</tbody></table>
@@ -138,6 +149,44 @@ def changes_table(engine: Engine) -> str:
         for town, kind, number, c in found)
     return ("<table><thead><tr><th>place</th><th>list</th><th>change</th><th>before</th>"
             f"<th>after</th><th>detail</th></tr></thead><tbody>{body}</tbody></table>")
+
+
+def across_towns(engine: Engine) -> str:
+    """Per county, the coverage matrix (items × towns, gaps marked) and each town's lacks
+    and local-only items."""
+    from pipeline.coverage import read_matrices
+
+    matrices = read_matrices(engine)
+    if not matrices:
+        return "<p>No duty is in the catalogue yet.</p>"
+    return "".join(county_section(m) for m in matrices)
+
+
+def county_section(m: "Matrix") -> str:
+    towns, items = m.towns[:MATRIX_TOWNS], m.items[:MATRIX_ITEMS]
+    head = "".join(f'<th class="town">{escape(t.name)}</th>' for t in towns)
+    body = "".join(
+        f"<tr><td>{escape(LIST_NAMES[i.list].split()[0])}</td><td>{escape(i.title)}</td>"
+        f"<td>{m.holders(i)}</td>"
+        + "".join('<td class="has">●</td>' if (i.id, t.id) in m.present
+                  else '<td class="gap" title="most of the county holds it">○</td>'
+                  if m.is_gap(i, t) else "<td></td>" for t in towns) + "</tr>"
+        for i in items)
+    cut = [f"{len(m.towns) - len(towns)} more towns" if len(m.towns) > len(towns) else "",
+           f"{len(m.items) - len(items)} more items" if len(m.items) > len(items) else ""]
+    more = (f"<p>Not shown: {escape(', '.join(c for c in cut if c))}; "
+            "<code>pipeline catalogue export</code> writes the whole matrix.</p>"
+            if any(cut) else "")
+    summary = "".join(
+        f"<tr><td>{escape(t.name)}</td><td>{len(lacks)} {escape('、'.join(i.title for i in lacks))}"
+        f"</td><td>{len(local)} {escape('、'.join(i.title for i in local))}</td></tr>"
+        for t in m.towns for lacks, local in [(m.lacks(t), m.local(t))])
+    return (f"<h3>{escape(m.group or '未分县 · places with no county')} · {len(m.towns)} places, "
+            f"{len(m.items)} items</h3>"
+            f'<table class="matrix"><thead><tr><th>list</th><th>item</th><th>places</th>{head}'
+            f"</tr></thead><tbody>{body}</tbody></table>{more}"
+            "<table><thead><tr><th>place</th><th>缺少 lacks (most of the county has)</th>"
+            f"<th>独有 local only</th></tr></thead><tbody>{summary}</tbody></table>")
 
 
 def write_report(engine: Engine, out: Path) -> None:
