@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 from bench.changes import bench_summary  # noqa: E402
 from bench.corpus import write_corpus  # noqa: E402
+from bench.ocr import print_ocr_accuracy  # noqa: E402
 from bench.pdf import print_pdf_costs  # noqa: E402
 from bench.stages import stage_costs  # noqa: E402
 
@@ -58,6 +59,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="PostgreSQL URL for COPY against executemany")
     parser.add_argument("--no-make", action="store_true", help="skip timing make (smoke runs)")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF reader (smoke runs)")
+    parser.add_argument("--no-ocr", action="store_true", help="skip the OCR accuracy (smoke runs)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dutylists-bench-"))
     try:
@@ -118,6 +120,8 @@ def main() -> None:
         print(bench_summary())
         if not args.no_pdf:
             print_pdf_costs()
+        if not args.no_ocr:
+            print_ocr_accuracy()  # says it skipped when the extra is not installed
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
