@@ -141,11 +141,16 @@ def missed_lines(engine: Recogniser, clean: "NDArray[Any]", boxes: list[Any], pi
     # Strokes of a character (the two of 二) and characters of a word joined into one blob.
     words = cv2.dilate(left, cv2.getStructuringElement(cv2.MORPH_RECT,
                                                        (round(pitch), round(pitch * 0.6))))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(words, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(words, connectivity=8)
     lines = []
-    for x, y, w, h, _ in stats[1:count].tolist():
-        if h < pitch / 2 or w < pitch or h > 2 * pitch:
-            continue
+    for label, (x, y, w, h, _) in enumerate(stats[1:count].tolist(), start=1):
+        blob = (labels[y:y + h, x:x + w] == label) & (ink[y:y + h, x:x + w] > 0)
+        rows, columns = np.nonzero(blob & (left[y:y + h, x:x + w] > 0))
+        if rows.size == 0 or np.ptp(rows) < pitch * 0.4 or np.ptp(columns) < pitch * 0.4 \
+                or h > 2 * pitch:
+            continue  # a speck, what is left of a rule, or a paragraph: not a missed word
+        if rows.size < 0.8 * np.count_nonzero(blob):
+            continue  # mostly ink the detector did read (bold text spilling out of its box)
         pad = grow
         crop = clean[max(0, y - pad):y + h + pad, max(0, x - pad):x + w + pad]
         result, _ = engine(cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR), use_det=False, use_cls=False)
