@@ -162,7 +162,7 @@ def measure(dpis: list[int], render: int, sample: bool) -> list[tuple[str, str, 
 
     ocr.RESOLUTION = render
     results = []
-    with tempfile.TemporaryDirectory(prefix="dutylists-bench-ocr-") as work:
+    with tempfile.TemporaryDirectory(prefix="bench-ocr-") as work:
         folder = Path(work)
         for name, pdf, golden in sources(folder, sample):
             read, _ = read_duties(pdf)

@@ -140,10 +140,14 @@ def scan_engine(name: str, pdf: "PDF", first: int, budget: Budget) -> Recogniser
     engine = recogniser()
     if engine is None:
         return None
-    later = pdf.pages[first - 1:]
-    scans = [page for page in later if not page.chars and page.images]  # cheap on image pages
-    check_scan_budget(name, len(scans), (max(float(p.width) for p in scans),
-                                         max(float(p.height) for p in scans)), budget)
+    sizes = []
+    for page in pdf.pages[first - 1:]:
+        if not page.chars and page.images:
+            sizes.append((float(page.width), float(page.height)))
+        if page.page_number > first:
+            page.close()  # its objects are parsed again when its turn comes; none pile up
+    check_scan_budget(name, len(sizes), (max(w for w, _ in sizes), max(h for _, h in sizes)),
+                      budget)
     return engine
 
 
