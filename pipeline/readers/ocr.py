@@ -28,10 +28,11 @@ if TYPE_CHECKING:
     from pdfplumber.page import Page
 
 RESOLUTION = 200  # dpi: 10.5 pt characters are 29 px high, what the recogniser reads best
-# Measured on the 2-core machine (bench/ocr.py, /proc/self/status): seconds to read one A4
-# page of a list; the address space (what --max-memory limits) of a process that loaded the
-# engine (onnxruntime and OpenCV map about 800 MiB), and what a page adds per rendered pixel.
-SECONDS_PER_PAGE = 6.0
+# Measured on the 2-core machine: CPU seconds to recognise one A4 page of a list (7–9 s by
+# time.process_time; bench/ocr.py's wall time per page is longer on a loaded machine); from
+# /proc/self/status, the address space (what --max-memory limits) of a process that loaded
+# the engine (onnxruntime and OpenCV map about 800 MiB), and what a page adds per pixel.
+SECONDS_PER_PAGE = 8.0
 ENGINE_BYTES = 1000 * MIB
 BYTES_PER_PIXEL = 200
 LINE_LENGTH = 20.0  # points: a ruling line is a stroke longer than any character
