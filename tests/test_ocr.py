@@ -153,3 +153,42 @@ def test_every_duty_read_by_ocr_carries_its_confidence(scanned: NormalizedDocume
         assert 0.5 <= low <= mean <= 1.0
         assert "check the row against the scan" in finding.message
     assert len(warnings) == len(scanned.duties)
+
+
+@pytest.mark.parametrize(("cells", "want"), [
+    (["序号", "事项名称", "街道配合职贵"], ["序号", "事项名称", "街道配合职责"]),  # *配合职责
+    (["序号", "事项类划", "事项名称"], ["序号", "事项类别", "事项名称"]),
+    (["序号", "事项名称", "承接部门"], ["序号", "事项名称", "承接部门"]),  # right as read
+    (["1", "党的建设", "区级部门职贵"], ["1", "党的建设", "区级部门职贵"]),  # not a header row
+    (["序号", "事项", "名称"], ["序号", "事项", "名称"]),  # short words are never guessed
+])
+def test_a_header_word_misread_by_one_character_is_snapped(cells: list[str], want: list[str]) -> None:
+    from pipeline.readers.pdf import snap_header
+
+    snapped, notes = snap_header(cells)
+    assert snapped == want
+    assert [code for code, _ in notes] == (["ocr-header"] if want != cells else [])
+
+
+def test_ruling_lines_rebuild_the_grid_with_its_merged_cells() -> None:
+    """A 3×3 table drawn at 200 dpi whose first column's two lower cells are merged (the
+    rule between them not drawn), as a category cell is; a short underline is no table."""
+    needs_ocr()
+    import numpy as np
+
+    from pipeline.readers.ocr import RESOLUTION, ruled_tables, ruling_lines
+
+    scale = RESOLUTION / 72
+    ink = np.zeros((800, 1000), dtype=np.uint8)
+    xs, ys = [100, 300, 600, 900], [100, 200, 400, 600]
+    for y in ys:
+        ink[y - 1:y + 2, xs[0]:xs[-1] + 1] = 255
+    ink[ys[2] - 1:ys[2] + 2, xs[0]:xs[1]] = 0  # the merge: no rule under the first column's cell
+    for x in xs:
+        ink[ys[0]:ys[-1] + 1, x - 1:x + 2] = 255
+    ink[700:702, 100:160] = 255  # an underline
+    [grid] = ruled_tables(*ruling_lines(ink, scale), scale)
+    points = [[round(v * scale) for v in box] for box in grid.cells]
+    assert len(points) == 8
+    assert [100, 200, 300, 600] in points  # the merged cell, whole
+    assert [round(v * scale) for v in grid.bbox] == [100, 100, 900, 600]
