@@ -22,10 +22,12 @@ else
 all: $(DB)
 endif
 
+# The ocr extra (RapidOCR: onnxruntime, OpenCV; about 300 MB) too, so that the tests of
+# scanned PDFs run here and in CI rather than skip.
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,ocr]'
 	touch $@
 
 # One build reads every file in raw/, writes normalized/<name>.json (committed, diffable)

@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 from bench.changes import bench_summary  # noqa: E402
 from bench.corpus import write_corpus  # noqa: E402
+from bench.ocr import print_ocr_accuracy  # noqa: E402
 from bench.pdf import print_pdf_costs  # noqa: E402
 from bench.stages import stage_costs  # noqa: E402
 
@@ -60,6 +61,7 @@ def main() -> None:
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF reader (smoke runs)")
     parser.add_argument("--catalogue-towns", type=int, default=0,
                         help="towns for the catalogue's scale run (bench/catalogue.py); 0 skips")
+    parser.add_argument("--no-ocr", action="store_true", help="skip the OCR accuracy (smoke runs)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dutylists-bench-"))
     try:
@@ -125,6 +127,8 @@ def main() -> None:
 
             print("\nThe catalogue at scale (#19.6, bench/catalogue.py --scale):\n")
             print(scale(args.catalogue_towns))
+        if not args.no_ocr:
+            print_ocr_accuracy()  # says it skipped when the extra is not installed
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -187,6 +187,9 @@ def parse_section(section: Section, kind: ListKind | None, town: Town | None,
                            section.title_line, section.title)
         return
     header = section.header
+    for row in section.header_rows:
+        for code, doubt in row.notes:  # what the reader doubts (a header word read by OCR)
+            found.add("warning", code, doubt, row.line, None, row.raw, row.sheet)
     layout = parse_header(header.filled)
     kind = kind or layout.guess_kind()
     raw_header = "\n".join(row.raw for row in section.header_rows)
@@ -211,6 +214,9 @@ def parse_section(section: Section, kind: ListKind | None, town: Town | None,
             found.add("warning", "continued-row", f"row continues the row on line {row.line} "
                       "(cut by a page break?); its cells are joined to that row", line.line,
                       None, line.raw, line.sheet)
+        for part in (row, *row.continued):
+            for code, doubt in part.notes:  # what the reader doubts (an OCR score)
+                found.add("warning", code, doubt, part.line, None, part.raw, part.sheet)
         duty = parse_duty(row, kind, layout, category, found, places)
         if heading >= 0:
             under[heading] += 1

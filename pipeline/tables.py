@@ -42,13 +42,16 @@ EXCEL_QUOTED = re.compile(r'(?:^|[\t,])"[^"\t\n]*(?:""|[\t\n])', re.M)
 class Row:
     """Cells and where they stand: a line of text, or a row of a sheet or docx table.
 
-    `continued` holds the source rows joined into this one (a row cut by a page break).
+    `continued` holds the source rows joined into this one (a row cut by a page break);
+    `notes` what the reader doubts about it, as (code, message), each recorded as a warning
+    on the row (the OCR reader's recognition score).
     """
 
     line: int
     cells: list[str]
     sheet: str | None = None
     continued: tuple["Row", ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()
 
     @property
     def raw(self) -> str:
@@ -298,7 +301,7 @@ def join_rows(above: Row, row: Row) -> Row:
             cells.append(f"{top.rstrip()}\n{rest.strip()}")
         else:  # a sentence cut by the page break goes on where it stopped
             cells.append(f"{top.rstrip()}{rest.strip()}")
-    return Row(above.line, cells, above.sheet, (*above.continued, row))
+    return Row(above.line, cells, above.sheet, (*above.continued, row), above.notes)
 
 
 @cache

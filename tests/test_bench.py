@@ -32,8 +32,8 @@ def test_baseline_and_floor_load_the_text_corpus(tmp_path: Path) -> None:
 
 def test_bench_runs_end_to_end() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--towns", "3",
-                             "--large", "0", "--no-make", "--no-pdf"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=600)
+                             "--large", "0", "--no-make", "--no-pdf", "--no-ocr"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "baseline ÷ ours" in result.stdout and "ours -j 2" in result.stdout
     assert "FTS5 trigram index alone" in result.stdout

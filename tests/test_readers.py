@@ -100,19 +100,6 @@ def test_word_document_without_libreoffice_is_refused_with_the_install_command(
     assert error.value.code == "format"
 
 
-def test_a_scan_is_refused_in_one_line(tmp_path: Path) -> None:
-    import pdfplumber
-
-    with pdfplumber.open(FORMATS / "shuangta-docx.pdf") as pdf:
-        image = pdf.pages[0].to_image(resolution=60).original
-    image.convert("RGB").save(tmp_path / "scan.pdf")
-    with pytest.raises(SourceError) as error:
-        normalize_document(read_source(tmp_path / "scan.pdf"))
-    assert error.value.code == "scan"
-    assert "scan" in error.value.message and "OCR" in error.value.message
-    assert "\n" not in error.value.message
-
-
 def test_unsupported_files_are_named_by_build(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -199,21 +186,6 @@ def test_text_without_unicode_mapping_is_an_error_not_garbage() -> None:
         normalize_document(parse_source("broken.pdf", pdf))
     assert error.value.code == "pdf-text"
     assert "page 1" in error.value.message
-
-
-def test_scanned_pages_among_text_pages_are_named(tmp_path: Path) -> None:
-    import pdfplumber
-    import pypdfium2
-
-    with pdfplumber.open(FORMATS / "shuangta-docx.pdf") as pdf:
-        pdf.pages[1].to_image(resolution=60).original.convert("RGB").save(tmp_path / "p2.pdf")
-    mixed = pypdfium2.PdfDocument(FORMATS / "shuangta-docx.pdf")
-    mixed.del_page(1)
-    mixed.import_pages(pypdfium2.PdfDocument(tmp_path / "p2.pdf"), index=1)
-    mixed.save(tmp_path / "mixed.pdf")
-    with pytest.raises(SourceError, match="pages 2 are scanned images among text pages") as error:
-        normalize_document(read_source(tmp_path / "mixed.pdf"))
-    assert error.value.code == "scan"
 
 
 def test_a_column_drawn_as_two_is_read_as_its_header_says(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ xls     legacy Excel workbooks (BIFF, in an OLE2 compound file), with xlrd
 office  legacy Word and WPS documents (.doc/.wps, also OLE2), converted by LibreOffice to
         .docx and read by the docx reader
 pdf     text PDFs exported from Word, WPS or Excel: ruled tables, with pdfplumber
+ocr     scanned PDF pages, with the optional extra `ocr` (RapidOCR): the grid from the ruling
+        lines, the recognised characters handed to pdf's table logic
 
 The older readers (tsv, html, xlsx, docx) live in pipeline/containers.py. Each reader
 yields tables.Row values and raises errors.SourceError with what to do.

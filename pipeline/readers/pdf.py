@@ -11,13 +11,15 @@ What a PDF writer does to a table, and what is undone here:
 - "fake bold" is each character printed twice, slightly shifted: removed (dedupe_chars).
 
 Rows are numbered within their page (header rows included) and carry "page N" as their
-sheet, so a finding reads `page 3, line 5`. Scans (pages that are only images) and text
-without a Unicode mapping ((cid:…) glyphs) are refused with what to do.
+sheet, so a finding reads `page 3, line 5`. Text without a Unicode mapping ((cid:…) glyphs)
+is refused with what to do. Scanned pages (only an image) are read by OCR when the extra
+`ocr` is installed (pipeline/readers/ocr.py), each of their rows carrying its recognition
+score; without it they are refused with how to enable it.
 """
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -26,20 +28,18 @@ from pipeline.budgets import DEFAULT, Budget, over
 from pipeline.containers import root_cause
 from pipeline.dates import date_line
 from pipeline.errors import SourceError
+from pipeline.readers.ocr import INSTALL, Grid, Recogniser, ScanPage
 from pipeline.tables import Row, is_title
 from pipeline.vocabulary import load_vocabulary
 
 if TYPE_CHECKING:
     from pdfplumber.page import Page
     from pdfplumber.pdf import PDF
-    from pdfplumber.table import Table
 
 MAX_PAGES = 2_000
 MAX_BARE_CURVES = 100  # a page with no text but this many curves has its text drawn as outlines
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
-OCR_HINT = ("it is a scan (its pages are images, with no text to read); OCR is not built "
-            "into this pipeline: run the file through an OCR tool that writes a text PDF "
-            "(ocrmypdf --language chi_sim FILE OUT.pdf) or type the list into a spreadsheet")
+OCR_HINT = f"it is a scan (its pages are images, with no text to read): {INSTALL}"
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
 
 
@@ -58,6 +58,7 @@ class Cell:
     text: str
     room: float = 0.0
     lead: float = 0.0
+    score: float | None = None  # the lowest recognition score of its characters, when OCR read it
 
 
 @dataclass
@@ -69,14 +70,14 @@ class Reading:
     pending: tuple[Row, list[Cell]] | None = None  # the last data row, until it is complete
     last_title: str | None = None
     cells_read: int = 0
-    max_cells: int = DEFAULT.max_cells
+    budget: Budget = DEFAULT
 
 
 def pdf_rows(name: str, data: bytes, budget: Budget = DEFAULT) -> Iterator[Row]:
     """Titles above the tables and every table row, in page order; a PDF that cannot be
     opened is refused here, before any row is asked for."""
     pdf = open_pdf(name, data)
-    return read_pages(name, pdf, budget.max_cells)
+    return read_pages(name, pdf, budget)
 
 
 def open_pdf(name: str, data: bytes) -> "PDF":
@@ -99,15 +100,21 @@ def open_pdf(name: str, data: bytes) -> "PDF":
     return pdf
 
 
-def read_pages(name: str, pdf: "PDF", max_cells: int) -> Iterator[Row]:
+def read_pages(name: str, pdf: "PDF", budget: Budget) -> Iterator[Row]:
     pages = len(pdf.pages)
-    reading = Reading(max_cells=max_cells)
+    reading = Reading(budget=budget)
     scanned: list[int] = []
+    engine: Recogniser | None = None
     with pdf:
         for number, raw_page in enumerate(pdf.pages, start=1):
             page = raw_page.dedupe_chars()
             if not page.chars:
-                if page.images:
+                if page.images and (engine := engine or scan_engine(name, pdf, number, budget)):
+                    from pipeline.readers.ocr import read_scan_page
+
+                    yield from page_rows(name, read_scan_page(raw_page, engine), number, reading)
+                    raw_page.close()
+                elif page.images:
                     scanned.append(number)
                 elif len(page.curves) > MAX_BARE_CURVES:
                     raise SourceError(name, f"page {number} draws its text as outlines, with no "
@@ -115,7 +122,7 @@ def read_pages(name: str, pdf: "PDF", max_cells: int) -> Iterator[Row]:
                                       "converting text to curves, or use the original", "pdf-text")
                 continue
             check_unicode(name, page, number)
-            yield from page_rows(name, page, number, reading)
+            yield from page_rows(name, text_page(page), number, reading)
             raw_page.close()  # pdfplumber caches each page's objects; a long PDF would pile up
         if reading.pending:
             yield reading.pending[0]
@@ -124,6 +131,31 @@ def read_pages(name: str, pdf: "PDF", max_cells: int) -> Iterator[Row]:
             raise SourceError(name, OCR_HINT, "scan")
         raise SourceError(name, f"pages {', '.join(map(str, scanned))} are scanned images among "
                           f"text pages, and their rows cannot be read: {OCR_HINT}", "scan")
+
+
+def scan_engine(name: str, pdf: "PDF", first: int, budget: Budget) -> Recogniser | None:
+    """The OCR engine for the scanned pages from page `first` on, once the scan is known to fit
+    the budget; None when the extra is not installed (the scan is then refused at the end)."""
+    from pipeline.readers.ocr import check_scan_budget, recogniser
+
+    engine = recogniser()
+    if engine is None:
+        return None
+    sizes = []
+    for page in pdf.pages[first - 1:]:
+        if not page.chars and page.images:
+            sizes.append((float(page.width), float(page.height)))
+        if page.page_number > first:
+            page.close()  # its objects are parsed again when its turn comes; none pile up
+    check_scan_budget(name, len(sizes), (max(w for w, _ in sizes), max(h for _, h in sizes)),
+                      budget)
+    return engine
+
+
+def text_page(page: "Page") -> ScanPage:
+    """A text page's characters and ruled tables, in the shape a scanned page is read into."""
+    tables = [Grid(list(table.cells), table.bbox) for table in page.find_tables(TABLE_SETTINGS)]
+    return ScanPage(page.chars, tables)
 
 
 def check_unicode(name: str, page: "Page", number: int) -> None:
@@ -137,13 +169,13 @@ def check_unicode(name: str, page: "Page", number: int) -> None:
                           "or use the original .docx/.xlsx", "pdf-text")
 
 
-def page_rows(name: str, page: "Page", number: int, reading: Reading) -> Iterator[Row]:
+def page_rows(name: str, page: ScanPage, number: int, reading: Reading) -> Iterator[Row]:
     """The page's titles (text outside tables) and table rows, from top to bottom."""
-    tables = sorted(page.find_tables(TABLE_SETTINGS), key=lambda t: t.bbox[1])
+    tables = sorted(page.tables, key=lambda t: t.bbox[1])
     boxes = [t.bbox for t in tables]
     outside = [c for c in page.chars if not any(inside(c, box) for box in boxes)]
-    items: list[tuple[float, str | Table]] = [(line["top"], line["text"].strip())
-                                              for line in text_lines(outside)]
+    items: list[tuple[float, str | Grid]] = [(line["top"], line["text"].strip())
+                                             for line in text_lines(outside)]
     items += [(table.bbox[1], table) for table in tables]
     line = 0
     previous_text = ""
@@ -179,6 +211,9 @@ def place_row(cells: list[Cell], line: int, page: int, reading: Reading) -> Iter
     """Emit a header once, join a continued row to the one above, hold the last data row."""
     texts = [cell.text for cell in cells]
     compact = [re.sub(r"\s+", "", text) for text in texts]
+    notes: tuple[tuple[str, str], ...] = ()
+    if any(cell.score is not None for cell in cells):
+        compact, notes = snap_header(compact)
     if compact and compact[0] in load_vocabulary("headers")["fields"]["seq"]:
         if compact == reading.header:
             return  # the header again, at the top of a page
@@ -186,18 +221,64 @@ def place_row(cells: list[Cell], line: int, page: int, reading: Reading) -> Iter
             yield reading.pending[0]
             reading.pending = None
         reading.header = compact
-        yield Row(line, compact, f"page {page}")
+        yield Row(line, compact, f"page {page}", notes=notes)
         return
     if not any(texts):
         return
     if reading.pending and continues(cells, line, reading):
         row, above = reading.pending
         joined = [join_cells(a, b) for a, b in zip(above, cells, strict=False)]
-        reading.pending = (Row(row.line, [c.text for c in joined], row.sheet), joined)
+        reading.pending = (Row(row.line, [c.text for c in joined], row.sheet,
+                               notes=ocr_notes(joined)), joined)
         return
     if reading.pending:
         yield reading.pending[0]
-    reading.pending = (Row(line, texts, f"page {page}"), cells)
+    reading.pending = (Row(line, texts, f"page {page}", notes=ocr_notes(cells)), cells)
+
+
+def snap_header(cells: list[str]) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+    """An OCR'd header row with a word misread by one character, as the vocabulary spells it,
+    and the warning that says so; any other row as it is.
+
+    snap_header(["序号", "事项名称", "街道配合职贵"]) -> (["序号", "事项名称", "街道配合职责"], …)
+    """
+    from fnmatch import fnmatchcase
+
+    from rapidfuzz.distance import Hamming, Levenshtein
+
+    words = [word for field in load_vocabulary("headers")["fields"].values() for word in field]
+    snapped = []
+    for cell in cells:
+        if not cell or any(fnmatchcase(cell, word) for word in words):
+            snapped.append(cell)
+            continue
+        near = {word for word in words if not word.startswith("*") and len(word) >= 4
+                and Levenshtein.distance(cell, word) == 1}
+        near |= {cell[: -len(word) + 1] + word[1:] for word in words  # *配合职责: the fixed tail
+                 if word.startswith("*") and len(word) >= 4 and len(cell) >= len(word)
+                 and Hamming.distance(cell[-len(word) + 1:], word[1:]) == 1}
+        snapped.append(near.pop() if len(near) == 1 else cell)
+    if snapped == cells or snapped[0] not in load_vocabulary("headers")["fields"]["seq"]:
+        return cells, ()
+    fixed = "; ".join(f"{a} as {b}" for a, b in zip(cells, snapped, strict=True) if a != b)
+    return snapped, (("ocr-header", f"header read by OCR with a character wrong, taken as the "
+                      f"header word one character away: {fixed}"),)
+
+
+def ocr_notes(cells: list[Cell]) -> tuple[tuple[str, str], ...]:
+    """The warning a row read by OCR carries: how sure the recogniser was of its cells."""
+    scores = [cell.score for cell in cells if cell.score is not None]
+    if not scores:
+        return ()
+    return (("ocr", f"read by OCR from a scan: recognition score {min(scores):.2f} at the "
+             f"lowest, {sum(scores) / len(scores):.2f} on average over its {len(scores)} cells "
+             "with text; check the row against the scan"),)
+
+
+def lowest(scores: Iterable[float | None]) -> float | None:
+    """lowest([0.9, None, 0.8]) -> 0.8; lowest([None]) -> None."""
+    known = [score for score in scores if score is not None]
+    return min(known) if known else None
 
 
 def continues(cells: list[Cell], line: int, reading: Reading) -> bool:
@@ -219,16 +300,18 @@ def join_cells(above: Cell, below: Cell) -> Cell:
     if not above.text:
         return below
     wrapped = below.lead > above.room and not paragraph_start().match(below.text)
-    return Cell(above.text + ("" if wrapped else "\n") + below.text, below.room, above.lead)
+    return Cell(above.text + ("" if wrapped else "\n") + below.text, below.room, above.lead,
+                lowest([above.score, below.score]))
 
 
-def table_grid(name: str, page: "Page", table: "Table", reading: Reading) -> Iterator[list[Cell]]:
+def table_grid(name: str, page: ScanPage, table: Grid, reading: Reading) -> Iterator[list[Cell]]:
     """The table's rows as cells, merged cells filled, columns as the header draws them."""
     cells: list[Box] = list(table.cells)
     reading.cells_read += len(cells)
-    if reading.cells_read > reading.max_cells:
-        raise SourceError(name, f"more than {reading.max_cells:,} table cells, "
-                          + over("max_cells", f"{reading.max_cells:,}-cell"), "too-large")
+    limit = reading.budget.max_cells
+    if reading.cells_read > limit:
+        raise SourceError(name, f"more than {limit:,} table cells, "
+                          + over("max_cells", f"{limit:,}-cell"), "too-large")
     xs = sorted({round(box[0], 1) for box in cells})
     ys = sorted({round(box[1], 1) for box in cells})
     chars = [c for c in page.chars if inside(c, table.bbox)]
@@ -239,12 +322,13 @@ def table_grid(name: str, page: "Page", table: "Table", reading: Reading) -> Ite
         parts = []
         for box in boxes:
             if box not in texts:
-                texts[box] = cell_text([c for c in chars if inside(c, box)], box)
+                texts[box] = cell_text([c for c in chars if inside(c, box)], box, page.slack)
             if texts[box].text:
                 parts.append(texts[box])
         if not parts:
             return Cell("")
-        return Cell("\n".join(part.text for part in parts), parts[-1].room, parts[0].lead)
+        return Cell("\n".join(part.text for part in parts), parts[-1].room, parts[0].lead,
+                    lowest(part.score for part in parts))
 
     edges_x = [*xs, table.bbox[2]]
     edges_y = [*ys, table.bbox[3]]
@@ -323,13 +407,15 @@ def text_lines(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return lines
 
 
-def cell_text(chars: list[dict[str, Any]], box: Box) -> Cell:
+def cell_text(chars: list[dict[str, Any]], box: Box, slack: float = 0.0) -> Cell:
     """A cell's visual lines joined back into its paragraphs, one per line of text.
 
     Text starts at the cell's left padding, and the right padding is taken to be the same.
     A line was wrapped when the next line's first unbreakable run (a character with the
     punctuation that must stay with it, a number) would not have fitted after it; a line
-    that starts with a step or heading mark always starts a paragraph.
+    that starts with a step or heading mark always starts a paragraph. `slack` is how far the
+    positions may be off (OCR's are estimates): the room left on a line is taken that much
+    smaller.
     """
     lines = [line for line in text_lines(chars) if line["text"].strip()]
     if not lines:
@@ -343,8 +429,9 @@ def cell_text(chars: list[dict[str, Any]], box: Box) -> Cell:
             paragraphs[-1] += text
         else:
             paragraphs.append(text)
-        room = right - line["x1"]
-    return Cell("\n".join(paragraphs), room, lead_width(lines[0]["chars"]))
+        room = right - line["x1"] - slack
+    return Cell("\n".join(paragraphs), room, lead_width(lines[0]["chars"]),
+                lowest(char.get("score") for char in chars))
 
 
 def lead_width(chars: list[dict[str, Any]]) -> float:
