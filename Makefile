@@ -38,12 +38,15 @@ ifneq ($(strip $(RAW_CHANGED)),0)
 $(DB): FORCE
 endif
 $(DB): $(CODE) | $(BIN)/.installed
-	$(PIPELINE) build raw --normalized normalized --db sqlite:///$@ \
+	$(PIPELINE) build raw --normalized normalized --db sqlite:///$@ $(BUILD_OPTIONS) \
 		|| { status=$$?; touch -d @0 $@; exit $$status; }
 	touch $@
 
 load: | $(BIN)/.installed
-	$(PIPELINE) build raw --normalized normalized
+	$(PIPELINE) build raw --normalized normalized $(BUILD_OPTIONS)
+
+# Options for every build, e.g. make BUILD_OPTIONS="--timeout 900" for a long scan (OCR).
+BUILD_OPTIONS ?=
 
 FORCE:
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 
 
-
 @dataclass(frozen=True)
 class Item:
     id: int

@@ -164,27 +164,21 @@ def export_coverage(engine: Engine, out: Path) -> Path:
     of the county holds the item (a gap) is filled red. Written beside `out` and renamed."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment, PatternFill
 
     from pipeline.coverage import read_matrices
 
     workbook = Workbook(write_only=True)
     gap = PatternFill("solid", fgColor="FDE2E1")
-    bold, vertical = Font(bold=True), Alignment(text_rotation=255)  # 255: stacked, for 汉字
+    vertical = Alignment(text_rotation=255)  # 255: characters stacked, as 汉字 are written
     names: set[str] = set()
     for matrix in read_matrices(engine) or []:
         sheet = workbook.create_sheet(sheet_name(matrix.group or "未分县", names))
         sheet.freeze_panes = "E2"
 
-        def heading(value: str, turn: bool = False) -> WriteOnlyCell:
-            cell = WriteOnlyCell(sheet, NOT_IN_XML.sub("", value))
-            cell.font = bold
-            if turn:
-                cell.alignment = vertical
-            return cell
-
-        sheet.append([heading("清单 list"), heading("编码 code"), heading("事项 item"),
-                      heading("乡镇数 places"), *(heading(t.name, True) for t in matrix.towns)])
+        sheet.append([heading(sheet, word) for word in ("清单 list", "编码 code", "事项 item",
+                                                        "乡镇数 places")]
+                     + [heading(sheet, town.name, vertical) for town in matrix.towns])
         for item in matrix.items:
             row: list[Any] = [item.list, item.code, neutralize(NOT_IN_XML.sub("", item.title)),
                               matrix.holders(item)]
@@ -204,6 +198,18 @@ def export_coverage(engine: Engine, out: Path) -> Path:
     finally:
         staging.unlink(missing_ok=True)
     return out
+
+
+def heading(sheet: Any, value: str, alignment: Any = None) -> Any:
+    """A bold header cell of a write-only sheet."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    cell = WriteOnlyCell(sheet, NOT_IN_XML.sub("", value))
+    cell.font = Font(bold=True)
+    if alignment is not None:
+        cell.alignment = alignment
+    return cell
 
 
 def sheet_name(name: str, taken: set[str]) -> str:

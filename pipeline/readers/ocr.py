@@ -67,13 +67,35 @@ Recogniser = Callable[..., Any]
 
 @cache
 def recogniser() -> Recogniser | None:
-    """RapidOCR's engine, made once per process; None when the extra is not installed."""
+    """RapidOCR's engine, made once per process; None when the extra is not installed.
+
+    The engine's own address space is the program's, the same for every scan, not the
+    document's: the process's memory limit (--max-memory, RLIMIT_AS) is raised by
+    ENGINE_BYTES as it loads, so the limit still bounds what the document adds.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("rapidocr_onnxruntime") is None:
+        return None
+    allow_engine()
     try:
         from rapidocr_onnxruntime import RapidOCR
     except ImportError:
         return None
     engine: Recogniser = RapidOCR(use_cls=False)  # pages are upright: no 180° check
     return engine
+
+
+def allow_engine() -> None:
+    """Raise this process's soft address-space limit, if it has one, by ENGINE_BYTES."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return
+    raised = soft + ENGINE_BYTES
+    resource.setrlimit(resource.RLIMIT_AS,
+                       (raised if hard == resource.RLIM_INFINITY else min(raised, hard), hard))
 
 
 def check_scan_budget(name: str, pages: int, size: tuple[float, float], budget: Budget) -> None:
@@ -86,7 +108,7 @@ def check_scan_budget(name: str, pages: int, size: tuple[float, float], budget: 
                           f"{pages * SECONDS_PER_PAGE:,.0f} s at {SECONDS_PER_PAGE:.0f} s a page, "
                           + over("timeout", f"{budget.timeout:,.0f}-second"), "too-large")
     width, height = (round(side * RESOLUTION / 72) for side in size)
-    need = width * height * BYTES_PER_PIXEL + ENGINE_BYTES
+    need = width * height * BYTES_PER_PIXEL  # the engine's own is allowed apart (recogniser)
     if budget.max_memory and need > budget.max_memory:
         raise SourceError(name, f"a page of {size[0]:,.0f}×{size[1]:,.0f} points is {width:,}×"
                           f"{height:,} pixels at {RESOLUTION} dpi and needs about {need // MIB:,} "
