@@ -442,12 +442,14 @@ def main() -> None:
     parser.add_argument("--no-database", action="store_true")
     parser.add_argument("--scale", type=int, metavar="TOWNS",
                         help="only the scale measurement (#19.6) on this many towns")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="with --scale: keep the corpus and database in DIR, and reuse them")
     parser.add_argument("--match-distinct", metavar="SQLITE_FILE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.match_distinct:
         print(match_distinct(args.match_distinct))
     elif args.scale:
-        print(scale(args.scale, args.seed))
+        print(scale(args.scale, args.seed, args.keep))
     else:
         print(evaluate(args.towns, args.seed, args.counties, args.corpus, args.db,
                        not args.no_scorers, not args.no_database))
@@ -508,23 +510,31 @@ def match_distinct(path: str, block: int = 1000) -> str:
     return "; ".join(counts)
 
 
-def scale(towns: int = 2000, seed: int = 19) -> str:
+def scale(towns: int = 2000, seed: int = 19, keep: Path | None = None) -> str:
     """Wall time and peak RSS of the catalogue step against an exact-title GROUP BY, on
-    one database built from a `towns`-town corpus; every figure from this one run."""
+    one database built from a `towns`-town corpus; every figure from this one run.
+
+    With `keep`, the corpus and database stay there, and a later run reuses them (the build
+    is not measured again).
+    """
     from bench.run import measure
 
-    work = Path(tempfile.mkdtemp(prefix="dutylists-scale-"))
+    work = keep or Path(tempfile.mkdtemp(prefix="dutylists-scale-"))
     try:
-        start = time.perf_counter()
-        written = write_towns(towns, work / "corpus", seed)
-        made = time.perf_counter() - start
         db = work / "scale.db"
         url = f"sqlite:///{db}"
-        python = [sys.executable, "-c"]
-        runs = {
-            f"pipeline build -j 2 ({towns} towns)": measure(
+        runs = {}
+        if not (db.exists() and (work / "corpus" / "truth.csv").exists()):
+            shutil.rmtree(work / "corpus", ignore_errors=True)
+            db.unlink(missing_ok=True)
+            start = time.perf_counter()
+            write_towns(towns, work / "corpus", seed)
+            print(f"{towns} towns written in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+            runs[f"pipeline build -j 2 ({towns} towns)"] = measure(
                 [str(BIN / "pipeline"), "build", str(work / "corpus" / "towns"), "--db", url,
-                 "-j", "2"]),
+                 "-j", "2"])
+        python = [sys.executable, "-c"]
+        runs |= {
             "exact-title GROUP BY (items + links)": measure(
                 [*python, f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
                  f"from bench.catalogue import group_by; print(group_by({str(db)!r}))"]),
@@ -533,8 +543,9 @@ def scale(towns: int = 2000, seed: int = 19) -> str:
         }
         if has_catalogue_command():
             runs["pipeline catalogue"] = measure([str(BIN / "pipeline"), "catalogue", "--db", url])
-        lists = distinct_titles(Truth.read(work / "corpus" / "truth.csv"))
-        lines = [f"{towns} towns, {written.duties} duties (written in {made:.1f} s), "
+        truth = Truth.read(work / "corpus" / "truth.csv")
+        lists = distinct_titles(truth)
+        lines = [f"{len({key[0] for key in truth.items})} towns, {len(truth.items)} duties, "
                  f"{sum(len(d.keys) for d in lists)} distinct normalized titles "
                  f"({', '.join(f'{d.kind} {len(d.keys)}' for d in lists)}); "
                  f"{os.cpu_count()} cores", "",
@@ -544,7 +555,8 @@ def scale(towns: int = 2000, seed: int = 19) -> str:
             lines.append("| pipeline catalogue | (no such command yet) | |")
         return "\n".join(lines)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.catalogue import Pairs, Truth, count_pairs, judge_links
+from bench.catalogue import Pairs, Truth, count_pairs, evaluate, judge_links
 from bench.towns import issue_towns, save, write_towns
 from pipeline.versions import title_key
 from tests.conftest import ROOT
@@ -193,3 +193,13 @@ def test_the_issue_towns_are_as_the_issue_says(tmp_path: Path) -> None:
         ("town-00002.txt", "withdrawn", "same"): 37})
     assert Truth.read(tmp_path / "truth.csv").true_items() == 107 + 107 + 37
     assert len({row["county_code"] for row in rows}) == 1
+
+
+def test_the_evaluation_runs_end_to_end() -> None:
+    """bench/catalogue.py on three towns: a database built and judged (or said to have no
+    catalogue yet), and every scorer's row; its figures are not checked here."""
+    report = evaluate(towns=3, seed=2)
+    assert "pipeline build" in report
+    assert ("pair precision" in report) or ("no catalogue in the database" in report)
+    for scorer in ("TF-IDF", "rapidfuzz ratio", "token_set_ratio"):
+        assert f"{scorer}" in report
