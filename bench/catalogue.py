@@ -97,6 +97,17 @@ def pairs_of(sizes: Counter[Hashable]) -> int:
     return sum(n * (n - 1) // 2 for n in sizes.values())
 
 
+def mixed(links: Iterable[tuple[Hashable, Hashable]]) -> tuple[int, int]:
+    """(items holding more than one true duty, true duties spread over more than one item)
+    of (item, true item) links: mixed([(1, "x"), (1, "y"), (2, "y")]) -> (1, 1)."""
+    truths: dict[Hashable, set[Hashable]] = defaultdict(set)
+    items: dict[Hashable, set[Hashable]] = defaultdict(set)
+    for item, truth in links:
+        truths[item].add(truth)
+        items[truth].add(item)
+    return sum(len(t) > 1 for t in truths.values()), sum(len(i) > 1 for i in items.values())
+
+
 # The truth ------------------------------------------------------------------------------------
 
 @dataclass
@@ -130,6 +141,8 @@ class Judged:
     apart: Pairs  # pairs of duties whose normalized titles differ
     items: int
     true_items: int
+    merged: int  # items holding more than one true duty
+    split: int  # true duties spread over more than one item
     findings: int
     unlinked: int  # duties with no item (the contract: exactly one each)
     linked_twice: int
@@ -186,7 +199,8 @@ def judge_links(links: Sequence[tuple[str, str, int, Any]], truth: Truth,
     pairs = count_pairs((key[0], item, (key[1], true)) for key, item, true in rows)
     apart = count_pairs(((key[0], item, (key[1], true), title_key(truth.titles[key]))
                          for key, item, true in rows), apart=True)
-    return Judged(pairs, apart, len({item for _, item, _ in rows}), truth.true_items(), findings,
+    return Judged(pairs, apart, len({item for _, item, _ in rows}), truth.true_items(),
+                  *mixed((item, (key[1], true)) for key, item, true in rows), findings,
                   unlinked, linked_twice, placed_by_edit(rows, truth))
 
 
@@ -311,6 +325,8 @@ class Clustered:
     duties: Pairs  # pairs across towns of duties whose normalized titles differ
     titles: Pairs  # pairs of distinct titles
     items: int
+    merged: int
+    split: int
     unsure: int
 
 
@@ -328,7 +344,8 @@ def judge_scorer(lists: list[Distinct], matrices: list[Matrix], similar: float,
                 duty_rows.append((document, (distinct.kind, item), (distinct.kind, true), index))
             true_title = Counter(t for _, t in carried).most_common(1)[0][0]
             title_rows.append((index, (distinct.kind, item), (distinct.kind, true_title)))
-    return Clustered(count_pairs(duty_rows, apart=True), count_pairs(title_rows), items, unsure)
+    return Clustered(count_pairs(duty_rows, apart=True), count_pairs(title_rows), items,
+                     *mixed((item, true) for _, item, true, _ in duty_rows), unsure)
 
 
 def compare_scorers(truth: Truth, scorers: dict[str, Scorer] | None = None,
@@ -367,9 +384,11 @@ def scorer_table(truth: Truth, scorers: dict[str, Scorer] | None = None) -> str:
              f"({', '.join(f'{d.kind} {len(d.keys)}' for d in lists)}); "
              f"true items: {truth.true_items()}. Pairs across towns of duties whose "
              "normalized titles differ (what the exact step leaves to the scorer), and pairs "
-             "of distinct titles:", "",
+             "of distinct titles; merged: items holding more than one true duty; split: true "
+             "duties spread over more than one item; unsure: titles that reached SIMILAR but "
+             "not the margin (review findings):", "",
              "| scorer | SIMILAR | MARGIN | precision | recall | titles: precision | recall "
-             "| items | unsure |", "|---|---|---|---|---|---|---|---|---|"]
+             "| items | merged | split | unsure |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, grid in table.items():
         rules = [(f"{name}, the versions rule", (int(SIMILAR), int(MARGIN))),
                  (f"{name}, best of grid", best_rule(grid)[0])]
@@ -377,7 +396,8 @@ def scorer_table(truth: Truth, scorers: dict[str, Scorer] | None = None) -> str:
             r = grid[rule]
             lines.append(f"| {label} | {rule[0]} | {rule[1]} | {r.duties.precision:.4f} | "
                          f"{r.duties.recall:.4f} | {r.titles.precision:.4f} | "
-                         f"{r.titles.recall:.4f} | {r.items} | {r.unsure} |")
+                         f"{r.titles.recall:.4f} | {r.items} | {r.merged} | {r.split} | "
+                         f"{r.unsure} |")
     return "\n".join(lines)
 
 
@@ -391,6 +411,8 @@ def database_table(judged: Judged) -> str:
              f"| pairs of different titles: recall | {judged.apart.recall:.4f} "
              f"({judged.apart.right} of {judged.apart.truly}) |",
              f"| items / true items | {judged.items} / {judged.true_items} |",
+             f"| items holding more than one true duty (merged) | {judged.merged} |",
+             f"| true duties spread over more than one item (split) | {judged.split} |",
              f"| review findings (quality_issues.code LIKE '{REVIEW_CODES}') | {judged.findings} |",
              f"| duties with no item / with more than one | {judged.unlinked} / "
              f"{judged.linked_twice} |"]

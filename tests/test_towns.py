@@ -175,6 +175,7 @@ def test_links_are_judged_per_list_with_unlinked_duties_alone() -> None:
     assert judged.pairs == Pairs(together=2, truly=3, right=1)
     assert judged.apart == Pairs(together=1, truly=2, right=0)  # a1–b1 is the exact step's
     assert (judged.items, judged.true_items, judged.unlinked, judged.findings) == (3, 3, 1, 2)
+    assert (judged.merged, judged.split) == (1, 1)  # item 10 holds b2; basic-001 is also c2's
     assert judged.placed == {"same": (4, 5)}  # c2, unlinked, is not where basic-001 mostly is
 
 
