@@ -448,6 +448,8 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments
             if progress:
                 progress()
             yield report
+        if (matched := catalogue_step(engine, run_id)) is not None:
+            yield matched
         db.finish_run(engine, run_id, counts)
         with engine.connect() as conn:
             missing = loads.missing_sources(conn)
@@ -504,6 +506,36 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
             path=doc.path, code="load", severity="error",
             message=f"database refused the document, nothing of it was written: {reason}"))
     return DocumentReport(doc.path, "loaded", counts, [*doc.findings, *warnings], done)
+
+
+@dataclass
+class CatalogueReport(DocumentReport):
+    """What the build's catalogue step did (pipeline/catalogue.py), reported as a document is."""
+
+    def summary(self) -> str:
+        return self.note or "catalogue: failed"
+
+
+def catalogue_step(engine: "Engine", run_id: int) -> CatalogueReport | None:
+    """Match the lists this build changed into the catalogue, in a transaction of its own: a
+    failure is reported and leaves the loaded lists as they are (the next build, or `pipeline
+    catalogue`, matches them). None when no list needed it."""
+    from pipeline import catalogue, db
+
+    try:
+        outcome = catalogue.update_catalogue(engine, run_id)
+    except Exception as exc:  # whatever it is, the lists loaded stay loaded
+        if isinstance(exc, SQLAlchemyError) and db.cannot_write(exc):
+            raise
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
+        finding = Finding(path="catalogue", code="catalogue-failed", severity="error",
+                          message=f"the catalogue was not updated ({type(exc).__name__}: "
+                                  f"{reason}); the lists loaded are kept; run `pipeline "
+                                  "catalogue` to match them")
+        return CatalogueReport("catalogue", "failed", None, [finding])
+    if not outcome.lists:
+        return None
+    return CatalogueReport("catalogue", "loaded", None, outcome.findings, note=outcome.summary())
 
 
 def fail(engine: "Engine", run_id: int, path: str, doc: "Prepared | None",

@@ -117,6 +117,66 @@ TABLES: dict[str, tuple[str, dict[str, str], list[str], str | None]] = {
                   "(SQLite only)", {
         "rowid": "事项编号 · duty id", "duty_text": "全文 · title and steps",
     }, [], None),
+    "catalogue_items": ("事项目录 · The cross-town catalogue: one item per duty as the towns "
+                        "share it", {
+        "title": "规范名称 · canonical title: the reference's, else the wording most of its "
+                 "duties use",
+        "title_key": "归一名称 · the normalized title it was founded on",
+        "category": "事项类别 · the reference's, else the commonest of its duties'",
+        "code": "目录编码 · the reference catalogue's code (NULL when none was imported)",
+        "source": "来源 · towns (found in the lists) / reference (pipeline catalogue import)",
+    }, ["list", "source", "category"], "title"),
+    "catalogue_titles": ("名称归属 · Every distinct normalized title and the item it went to", {
+        "title_key": "归一名称 · normalized title (the folding search uses)",
+        "item_id": "目录事项编号 · catalogue item id",
+        "score": "相似度 · similarity to the item, 0–100",
+        "method": "方式 · exact (its own item) / similar / reference",
+        "reason": "原因 · unsure / same-town: near an item but given its own; NULL when sure",
+        "candidates": "候选 · the items it was near, JSON [[item_id, score], …]",
+    }, ["list", "method", "reason"], "title_key"),
+    "duty_catalogue": ("事项归目 · Which catalogue item each current duty is", {
+        "item_id": "目录事项编号 · catalogue item id",
+        "score": "相似度 · title similarity to the item, 0–100 (NULL for manual)",
+        "method": "方式 · exact / similar / reference / manual",
+        "title_key": "归一名称 · the duty's normalized title",
+        "version_id": "版本编号 · the list version that was matched",
+    }, ["method", "list"], None),
+    "catalogue_decisions": ("人工归目 · Decisions of pipeline catalogue link / split; they hold "
+                            "for every version of the list whose duty has the same title", {
+        "title_key": "归一名称 · the duty's normalized title",
+        "decision": "决定 · link (to item_id) / split (an item of its own)",
+        "item_id": "目录事项编号 · the item linked to (NULL for split)",
+        "decided_at": "决定时间 · decided at",
+    }, ["decision", "list"], "title"),
+    "catalogue_reviews": ("待核归目 · Duties given an item of their own though near another: "
+                          "what pipeline catalogue review lists", {
+        "item_id": "目录事项编号 · the item it was given",
+        "reason": "原因 · unsure / same-town / stale (a manual link to an item now gone)",
+        "candidates": "候选 · the items it was near, JSON [[item_id, title, score], …]",
+        "finding_id": "问题编号 · its quality_issues row",
+    }, ["reason"], None),
+    "town_peers": ("同县乡镇 · Each town's peers: the towns of its county (all towns when its "
+                   "county is unknown)", {
+        "peer_id": "同县乡镇编号 · peer town id",
+    }, [], None),
+    "catalogue_coverage": ("目录覆盖 · Item × town: every item of the town's county (and every "
+                           "reference item) for each town with that list", {
+        "item_id": "目录事项编号 · catalogue item id",
+        "present": "是否具有 · 1 when the town has a duty of the item, else 0",
+    }, ["present"], None),
+    "catalogue_shared": ("全县共有 · Items every town of a county has", {
+        "province": "省 · province", "prefecture": "州/市 · prefecture",
+        "item_id": "目录事项编号 · catalogue item id", "code": "目录编码 · reference code",
+        "towns": "乡镇数 · towns of the county with that list",
+    }, ["county", "list"], "title"),
+    "catalogue_lacks": ("缺项 · Items a town lacks that most towns of its county have", {
+        "item_id": "目录事项编号 · catalogue item id", "code": "目录编码 · reference code",
+        "towns_with": "具有的乡镇数 · towns of the county that have it",
+        "towns": "乡镇数 · towns of the county with that list",
+    }, ["town", "list", "county"], "title"),
+    "catalogue_local": ("独有事项 · Items of one town only", {
+        "item_id": "目录事项编号 · catalogue item id",
+    }, ["town", "list"], "title"),
     "current_findings": ("当前问题 · Findings of the data as it is now: the last load of every "
                          "file that provides a current list, and every file whose latest build "
                          "failed", {

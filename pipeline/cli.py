@@ -279,6 +279,91 @@ def schemas(out: Path, check: bool) -> None:
         sys.exit(EXIT_DATA)
 
 
+@cli.group(invoke_without_command=True)
+@db_option
+@click.pass_context
+def catalogue(ctx: click.Context, url: str) -> None:
+    """Match every town's duties into the cross-town catalogue again (a full rebuild; every
+    build already updates it for the lists it changed). Manual decisions and an imported
+    reference catalogue are kept."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from pipeline.catalogue import rebuild_catalogue
+
+    with reading(url) as engine:
+        outcome = rebuild_catalogue(engine, sys.argv[1:])
+    click.echo(outcome.summary())
+
+
+@catalogue.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--list", "kind", type=list_choice, default="basic", show_default=True,
+              help="The list of rows when the file has no list column.")
+@db_option
+def catalogue_import(path: Path, kind: str, url: str) -> None:
+    """Make a reference catalogue (CSV or xlsx: code, title[, category][, list]) the items of
+    its lists, and match every town's duties to it."""
+    from pipeline.references import import_reference
+
+    with reading(url) as engine:
+        imported = import_reference(engine, path, sys.argv[1:], kind)  # type: ignore[arg-type]
+    for each, number in imported.items.items():
+        click.echo(f"{each}: {number:,} reference items")
+    click.echo(imported.matched.summary())
+
+
+@catalogue.command("review")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per duty.")
+def catalogue_review(url: str, as_json: bool) -> None:
+    """List the duties kept apart though near another item, with the items they were near."""
+    import json
+    from dataclasses import asdict
+
+    from pipeline.errors import escape
+    from pipeline.reviews import list_reviews
+
+    with reading(url) as engine:
+        reviews = list_reviews(engine)
+    for review in reviews:
+        if as_json:
+            click.echo(json.dumps(asdict(review), ensure_ascii=False))
+            continue
+        click.echo(escape(f"duty {review.duty_id}  {review.town} {review.list} {review.seq}  "
+                          f"{review.title}  → item {review.item_id} ({review.reason})"))
+        for item, title, score in review.candidates:
+            click.echo(escape(f"    item {item}  {score:5.1f}  {title}"))
+    click.echo(f"{len(reviews)} to review; `pipeline catalogue link DUTY ITEM` or `split DUTY` "
+               "decides", err=True)
+
+
+@catalogue.command("link")
+@click.argument("duty", type=int)
+@click.argument("item", type=int)
+@db_option
+def catalogue_link(duty: int, item: int, url: str) -> None:
+    """Link DUTY to catalogue ITEM, by hand: kept across rebuilds and new versions."""
+    decide_and_report(url, duty, item)
+
+
+@catalogue.command("split")
+@click.argument("duty", type=int)
+@db_option
+def catalogue_split(duty: int, url: str) -> None:
+    """Give DUTY a catalogue item of its own, by hand: kept across rebuilds and new versions."""
+    decide_and_report(url, duty, None)
+
+
+def decide_and_report(url: str, duty: int, item: int | None) -> None:
+    from pipeline.errors import escape
+    from pipeline.reviews import decide
+
+    with reading(url) as engine:
+        decided = decide(engine, duty, item, sys.argv[1:])
+    click.echo(escape(f"{decided.town} {decided.list} duty {decided.duty_id} {decided.title} → "
+                      f"item {decided.item_id} {decided.item_title} (manual)"))
+
+
 def usage(message: str) -> Exception:
     from pipeline.errors import PipelineError
 

@@ -174,6 +174,76 @@ duty_changes = Table(
     Index("duty_changes_version", "version_id"),
 )
 
+catalogue_items = Table(
+    "catalogue_items", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False,
+           comment="from (list, title_key), or (list, code) for a reference item"),
+    Column("list", Text, nullable=False, comment="basic/cooperative/withdrawn"),
+    Column("title", Text, nullable=False,
+           comment="canonical: the reference's, else the wording most of its duties use"),
+    Column("title_key", Text, nullable=False, comment="the normalized title it was founded on"),
+    Column("category", Text, comment="the reference's, else the commonest of its duties'"),
+    Column("code", Text, comment="the reference catalogue's code (目录编码); NULL for others"),
+    Column("source", Text, nullable=False,
+           comment="towns (found in the lists) / reference (pipeline catalogue import)"),
+    Index("catalogue_items_list", "list", "title_key"),
+)
+
+catalogue_titles = Table(
+    "catalogue_titles", metadata,
+    Column("list", Text, nullable=False),
+    Column("title_key", Text, nullable=False, comment="a distinct normalized title"),
+    Column("item_id", BigInteger, ForeignKey("catalogue_items.id"), nullable=False),
+    Column("score", Float, nullable=False, comment="similarity to the item, 0–100"),
+    Column("method", Text, nullable=False, comment="exact/similar/reference"),
+    Column("reason", Text, comment="why it has an item of its own though near another: "
+                                   "unsure/same-town; NULL when sure"),
+    Column("candidates", Text, comment="the items it was near: JSON [[item_id, score], …]"),
+    PrimaryKeyConstraint("list", "title_key"),
+    Index("catalogue_titles_item", "item_id"),
+)
+
+duty_catalogue = Table(
+    "duty_catalogue", metadata,
+    Column("duty_id", BigInteger, primary_key=True, autoincrement=False,
+           comment="no foreign key: a list is reloaded before it is matched again"),
+    Column("item_id", BigInteger, ForeignKey("catalogue_items.id"), nullable=False),
+    Column("score", Float, comment="title similarity to the item, 0–100; NULL for manual"),
+    Column("method", Text, nullable=False, comment="exact/similar/reference/manual"),
+    Column("town_id", BigInteger, nullable=False),
+    Column("list", Text, nullable=False),
+    Column("title_key", Text, nullable=False),
+    Column("version_id", BigInteger, nullable=False,
+           comment="the list version matched: another current version is matched again"),
+    Index("duty_catalogue_item", "item_id"),
+    Index("duty_catalogue_town", "town_id", "list"),
+)
+
+catalogue_decisions = Table(
+    "catalogue_decisions", metadata,
+    Column("town_id", BigInteger, nullable=False),
+    Column("list", Text, nullable=False),
+    Column("title_key", Text, nullable=False,
+           comment="the duty's normalized title: the decision holds for every version with it"),
+    Column("decision", Text, nullable=False, comment="link/split"),
+    Column("item_id", BigInteger, comment="the item linked to; NULL for split"),
+    Column("title", Text, nullable=False, comment="the duty's title when decided"),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("town_id", "list", "title_key"),
+)
+
+catalogue_reviews = Table(
+    "catalogue_reviews", metadata,
+    Column("duty_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("item_id", BigInteger, nullable=False, comment="the item it was given"),
+    Column("reason", Text, nullable=False,
+           comment="unsure (near several items) / same-town (its town holds the item already) "
+                   "/ stale (a manual link to an item that is gone)"),
+    Column("candidates", Text, nullable=False,
+           comment="the items it was near: JSON [[item_id, title, score], …]"),
+    Column("finding_id", Integer, comment="its quality_issues row (current_findings shows it)"),
+)
+
 runs = Table(
     "runs", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

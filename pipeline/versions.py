@@ -184,14 +184,7 @@ def title_similarity(new: list[str], old: list[str]) -> "np.ndarray[Any, np.dtyp
     """
     import numpy as np
 
-    counts = [title_grams(key) for key in [*new, *old]]
-    frequency = Counter(gram for count in counts for gram in count)
-    vectors = []
-    for count in counts:
-        weights = {g: n * (math.log((1 + len(counts)) / (1 + frequency[g])) + 1)
-                   for g, n in count.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        vectors.append({g: w / norm for g, w in weights.items()})
+    vectors = title_vectors([*new, *old])
     postings: dict[str, tuple[list[int], list[float], list[int], list[float]]] = {}
     for index, vector in enumerate(vectors):
         for gram, weight in vector.items():
@@ -207,6 +200,50 @@ def title_similarity(new: list[str], old: list[str]) -> "np.ndarray[Any, np.dtyp
         if rows and cols:
             matrix[np.ix_(rows, cols)] += np.outer(row_weights, col_weights)
     return np.minimum(100 * matrix, 100.0)
+
+
+def title_vectors(keys: Sequence[str]) -> list[dict[str, float]]:
+    """Each key's TF-IDF vector of character 2–3-grams, unit length, the IDF fitted on `keys`."""
+    counts = [title_grams(key) for key in keys]
+    frequency = Counter(gram for count in counts for gram in count)
+    vectors = []
+    for count in counts:
+        weights = {g: n * (math.log((1 + len(counts)) / (1 + frequency[g])) + 1)
+                   for g, n in count.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        vectors.append({g: w / norm for g, w in weights.items()})
+    return vectors
+
+
+class TitlePostings:
+    """Title vectors indexed by gram, to score one title against all of them at once.
+
+    The catalogue scores each distinct title against every title placed before it: one row
+    at a time keeps memory at one row of scores, where title_similarity's matrix is n × m.
+    """
+
+    def __init__(self, vectors: Sequence[dict[str, float]]) -> None:
+        import numpy as np
+
+        lists: dict[str, tuple[list[int], list[float]]] = {}
+        for index, vector in enumerate(vectors):
+            for gram, weight in vector.items():
+                columns, weights = lists.setdefault(gram, ([], []))
+                columns.append(index)
+                weights.append(weight)
+        self.size = len(vectors)
+        self.postings = {gram: (np.array(columns), np.array(weights))
+                         for gram, (columns, weights) in lists.items()}
+
+    def scores(self, vector: dict[str, float]) -> "np.ndarray[Any, np.dtype[np.float64]]":
+        """Cosine (0–100) of `vector` with every indexed vector."""
+        import numpy as np
+
+        row = np.zeros(self.size)
+        for gram, weight in vector.items():
+            if (found := self.postings.get(gram)) is not None:
+                row[found[0]] += weight * found[1]  # a gram occurs once per vector
+        return np.minimum(100 * row, 100.0)
 
 
 def title_grams(key: str) -> Counter[str]:

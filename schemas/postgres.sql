@@ -1,3 +1,36 @@
+CREATE TABLE catalogue_decisions (
+	town_id BIGINT NOT NULL, 
+	list TEXT NOT NULL, 
+	title_key TEXT NOT NULL, 
+	decision TEXT NOT NULL, 
+	item_id BIGINT, 
+	title TEXT NOT NULL, 
+	decided_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (town_id, list, title_key)
+);
+
+CREATE TABLE catalogue_items (
+	id BIGINT NOT NULL, 
+	list TEXT NOT NULL, 
+	title TEXT NOT NULL, 
+	title_key TEXT NOT NULL, 
+	category TEXT, 
+	code TEXT, 
+	source TEXT NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX catalogue_items_list ON catalogue_items (list, title_key);
+
+CREATE TABLE catalogue_reviews (
+	duty_id BIGINT NOT NULL, 
+	item_id BIGINT NOT NULL, 
+	reason TEXT NOT NULL, 
+	candidates TEXT NOT NULL, 
+	finding_id INTEGER, 
+	PRIMARY KEY (duty_id)
+);
+
 CREATE TABLE departments (
 	id BIGINT NOT NULL, 
 	name TEXT NOT NULL, 
@@ -38,6 +71,20 @@ CREATE TABLE towns (
 	UNIQUE (row_block)
 );
 
+CREATE TABLE catalogue_titles (
+	list TEXT NOT NULL, 
+	title_key TEXT NOT NULL, 
+	item_id BIGINT NOT NULL, 
+	score FLOAT NOT NULL, 
+	method TEXT NOT NULL, 
+	reason TEXT, 
+	candidates TEXT, 
+	PRIMARY KEY (list, title_key), 
+	FOREIGN KEY(item_id) REFERENCES catalogue_items (id)
+);
+
+CREATE INDEX catalogue_titles_item ON catalogue_titles (item_id);
+
 CREATE TABLE department_aliases (
 	jurisdiction TEXT NOT NULL, 
 	alias TEXT NOT NULL, 
@@ -62,6 +109,23 @@ CREATE TABLE documents (
 	PRIMARY KEY (id), 
 	FOREIGN KEY(town_id) REFERENCES towns (id)
 );
+
+CREATE TABLE duty_catalogue (
+	duty_id BIGINT NOT NULL, 
+	item_id BIGINT NOT NULL, 
+	score FLOAT, 
+	method TEXT NOT NULL, 
+	town_id BIGINT NOT NULL, 
+	list TEXT NOT NULL, 
+	title_key TEXT NOT NULL, 
+	version_id BIGINT NOT NULL, 
+	PRIMARY KEY (duty_id), 
+	FOREIGN KEY(item_id) REFERENCES catalogue_items (id)
+);
+
+CREATE INDEX duty_catalogue_item ON duty_catalogue (item_id);
+
+CREATE INDEX duty_catalogue_town ON duty_catalogue (town_id, list);
 
 CREATE TABLE quality_issues (
 	id SERIAL NOT NULL, 
@@ -193,6 +257,22 @@ CREATE INDEX IF NOT EXISTS duties_title_trgm ON duties USING gin (title gin_trgm
 
 CREATE INDEX IF NOT EXISTS steps_text_trgm ON steps USING gin (text gin_trgm_ops);
 
+DROP VIEW IF EXISTS catalogue_local;
+
+DROP VIEW IF EXISTS catalogue_lacks;
+
+DROP VIEW IF EXISTS catalogue_shared;
+
+DROP VIEW IF EXISTS catalogue_coverage;
+
+DROP VIEW IF EXISTS town_peers;
+
+DROP VIEW IF EXISTS current_findings;
+
+DROP VIEW IF EXISTS category_summary;
+
+DROP VIEW IF EXISTS department_workload;
+
 DROP VIEW IF EXISTS duty_overview;
 
 CREATE VIEW duty_overview AS
@@ -202,8 +282,6 @@ SELECT d.id AS duty_id, t.id AS town_id, t.name AS town, t.county, d.list, d.seq
        (SELECT count(*) FROM steps s WHERE s.duty_id = d.id AND s.party = 'town') AS town_steps,
        (SELECT count(*) FROM steps s WHERE s.duty_id = d.id AND s.party = 'receiver') AS receiver_steps
 FROM duties d JOIN towns t ON t.id = d.town_id;
-
-DROP VIEW IF EXISTS department_workload;
 
 CREATE VIEW department_workload AS
 SELECT p.id AS department_id, p.name AS department, p.jurisdiction, t.id AS town_id,
@@ -223,21 +301,70 @@ JOIN duties d ON d.id = l.duty_id
 JOIN towns t ON t.id = d.town_id
 GROUP BY p.id, p.name, p.jurisdiction, t.id, t.name;
 
-DROP VIEW IF EXISTS category_summary;
-
 CREATE VIEW category_summary AS
 SELECT t.id AS town_id, t.name AS town, d.list, d.category, count(*) AS duties
 FROM duties d JOIN towns t ON t.id = d.town_id
 GROUP BY t.id, t.name, d.list, d.category;
 
-DROP VIEW IF EXISTS current_findings;
-
 CREATE VIEW current_findings AS
 SELECT q.* FROM quality_issues q
 JOIN documents doc ON doc.id = q.document_id AND doc.findings_run_id = q.run_id
 WHERE doc.id IN (SELECT document_id FROM list_versions WHERE is_current)
+  AND q.code NOT LIKE 'catalogue-%'
+UNION ALL
+SELECT q.* FROM quality_issues q JOIN catalogue_reviews r ON r.finding_id = q.id
 UNION ALL
 SELECT q.* FROM quality_issues q
 JOIN run_documents r ON r.run_id = q.run_id AND r.path = q.path AND r.status = 'failed'
 WHERE q.document_id IS NULL
   AND r.run_id = (SELECT max(later.run_id) FROM run_documents later WHERE later.path = r.path);
+
+CREATE VIEW town_peers AS
+SELECT t.id AS town_id, p.id AS peer_id FROM towns t JOIN towns p
+  ON t.county IS NULL
+  OR (p.county = t.county AND coalesce(p.prefecture, '') = coalesce(t.prefecture, '')
+      AND coalesce(p.province, '') = coalesce(t.province, ''));
+
+CREATE VIEW catalogue_coverage AS
+SELECT i.id AS item_id, t.id AS town_id,
+       CASE WHEN EXISTS (SELECT 1 FROM duty_catalogue c
+                         WHERE c.item_id = i.id AND c.town_id = t.id) THEN 1 ELSE 0 END
+           AS present
+FROM towns t
+JOIN catalogue_items i ON EXISTS (SELECT 1 FROM list_versions v
+                                  WHERE v.town_id = t.id AND v.list = i.list AND v.is_current)
+WHERE i.source = 'reference'
+   OR EXISTS (SELECT 1 FROM town_peers g JOIN duty_catalogue c ON c.town_id = g.peer_id
+              WHERE g.town_id = t.id AND c.item_id = i.id);
+
+CREATE VIEW catalogue_shared AS
+SELECT t.province, t.prefecture, t.county, i.id AS item_id, i.list, i.code, i.category,
+       i.title, count(*) AS towns
+FROM catalogue_coverage k
+JOIN towns t ON t.id = k.town_id
+JOIN catalogue_items i ON i.id = k.item_id
+GROUP BY t.province, t.prefecture, t.county, i.id, i.list, i.code, i.category, i.title
+HAVING min(k.present) = 1;
+
+CREATE VIEW catalogue_lacks AS
+SELECT * FROM (
+  SELECT t.id AS town_id, t.name AS town, t.county, i.id AS item_id, i.list, i.code,
+         i.category, i.title,
+         (SELECT count(*) FROM duty_catalogue c JOIN town_peers g ON g.peer_id = c.town_id
+          WHERE g.town_id = t.id AND c.item_id = i.id) AS towns_with,
+         (SELECT count(*) FROM town_peers g JOIN list_versions v
+            ON v.town_id = g.peer_id AND v.list = i.list AND v.is_current
+          WHERE g.town_id = t.id) AS towns
+  FROM catalogue_coverage k
+  JOIN towns t ON t.id = k.town_id
+  JOIN catalogue_items i ON i.id = k.item_id
+  WHERE k.present = 0) AS lacking
+WHERE 2 * towns_with > towns;
+
+CREATE VIEW catalogue_local AS
+SELECT i.id AS item_id, i.list, i.category, i.title, c.duty_id, t.id AS town_id,
+       t.name AS town, t.county
+FROM catalogue_items i
+JOIN duty_catalogue c ON c.item_id = i.id
+JOIN towns t ON t.id = c.town_id
+WHERE NOT EXISTS (SELECT 1 FROM duty_catalogue o WHERE o.item_id = i.id AND o.town_id <> c.town_id);

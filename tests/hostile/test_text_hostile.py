@@ -107,9 +107,11 @@ def test_xlsx_export_strips_what_xlsx_cannot_hold_and_counts_it(built, tmp_path:
     written = {Path(line).name for line in result.stdout.splitlines()}
     assert {"duties.xlsx", "quality_issues.xlsx", "duty_overview.xlsx"} <= written
     assert sorted(p.name for p in out.iterdir()) == sorted(written)  # no staging left
-    sheet = load_workbook(out / "quality_issues.xlsx", read_only=True).active
+    workbook = load_workbook(out / "quality_issues.xlsx", read_only=True)
+    sheet = workbook.active
     assert any("管理台账" in str(cell) for row in sheet.iter_rows(values_only=True)
                for cell in row)
+    workbook.close()  # read-only workbooks keep their file open until closed
     csv = run("export", "--format", "csv", "--out", str(tmp_path / "csv"), "--db", url)
     assert csv.returncode == 0 and "cannot hold" not in csv.stderr
     assert "\x0b" in (tmp_path / "csv" / "quality_issues.csv").read_text(encoding="utf-8-sig")

@@ -1,0 +1,532 @@
+"""The catalogue across towns: every current duty linked to one item of its own list
+(catalogue_items, duty_catalogue), the same duty of different towns sharing one item.
+
+Matching runs on distinct normalized titles (versions.title_key, the folding search uses),
+one list at a time, and remembers where each title went (catalogue_titles):
+
+1. a title seen before goes where it went before; one equal to a reference item's title
+   (pipeline catalogue import) goes to that item;
+2. the other titles, most widespread first (then by title), are scored against every title
+   placed so far (cosine of character 2–3-gram TF-IDF, versions.title_vectors). The best
+   item must score ≥ SIMILAR and beat the runner-up item by ≥ MARGIN, the rule of
+   versions.match_similar with its margin (bench/placement.py measured both here). A title
+   below SIMILAR founds an item of its own; one that is near but not surely (under the
+   margin) also founds its own item and each of its duties is a review (catalogue-unsure),
+   never a guess; so does one that some town lists beside the item it is near (there they
+   are two duties), with a review only in the towns that do not hold that item too;
+3. a duty then takes its title's item, unless a manual decision (pipeline catalogue link /
+   split, catalogue_decisions) says otherwise; within one town two duties never share an
+   item: the weaker (not manual, lower score, later 序号) gets an item of its own and a review.
+
+An item's canonical title is the reference's, else the wording most of its duties use (ties:
+the smallest normalized title, then the smallest title); its category likewise. Ids come from
+(list, founding title) — or (list, code) for a reference item, (list, title, town) for a
+duty split off — so a rebuild gives the same ids.
+
+update_catalogue() runs after the loads of every build, in a transaction of its own: only
+lists whose current version is not the one matched are matched again (a new town's titles
+against the items there are); rebuild=True (pipeline catalogue) matches everything again.
+"""
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, bindparam, delete, select, text, update
+from sqlalchemy.engine import Connection
+
+from pipeline.db import Rows, insert_all, stable_id, writing
+from pipeline.records import Finding
+from pipeline.schema import (
+    catalogue_decisions,
+    catalogue_items,
+    catalogue_reviews,
+    catalogue_titles,
+    documents,
+    duties,
+    duty_catalogue,
+    list_versions,
+    quality_issues,
+)
+from pipeline.versions import MARGIN, TitlePostings, title_key, title_vectors
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Across towns a title is matched against items, each known by all its wordings; the margin
+# over the runner-up item is versions.MARGIN (20). bench/placement.py measured SIMILAR on 20
+# towns revised by bench/changes.py's reviser: at 40, precision 1.0 / 0.9985 and recall
+# 0.983 / 0.980 (seeds 19 / 23), against 1.0 / 0.9985 and 0.980 / 0.973 at versions.SIMILAR's
+# 50; at 35, two more wrong joins (残疾人证管理 into 残疾人服务保障).
+SIMILAR = 40.0
+CATALOGUE_LOCK = 0x636174616C6F67  # any constant bigint: "catalog"
+LISTS = ("basic", "cooperative", "withdrawn")
+CHUNK = 500  # ids per IN (…) list
+
+
+@dataclass
+class Item:
+    id: int
+    list: str
+    title_key: str  # the title it was founded on
+    source: str  # towns / reference
+    code: str | None = None
+    title: str | None = None  # a reference item's own title and category
+    category: str | None = None
+    towns: set[int] = field(default_factory=set)  # towns holding it, for the one-town rule
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a distinct title went."""
+
+    item_id: int
+    score: float
+    method: str  # exact (its own item) / similar / reference
+    reason: str | None = None  # unsure / same-town: near an item but given its own
+    candidates: tuple[tuple[int, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class DutyRow:
+    id: int
+    town_id: int
+    seq: int
+    title: str
+    key: str
+    version_id: int
+    document_id: int
+    path: str
+    line: int
+    sheet: str | None
+
+
+@dataclass(frozen=True)
+class Link:
+    duty: DutyRow
+    item_id: int
+    score: float | None
+    method: str
+    reason: str | None = None
+    candidates: tuple[tuple[int, float], ...] = ()
+
+
+# Matching, without a database ---------------------------------------------------------------
+
+def place_titles(kind: str, known: dict[str, int], new: dict[str, set[int]],
+                 items: dict[int, Item]) -> dict[str, Placement]:
+    """Place each title of `new` (title key → towns holding it) among `items`, next to the
+    titles of `known` (title key → item); new items are added to `items`.
+
+    Holds every title of the list at once: one row of scores per title, against all.
+    """
+    import numpy as np
+
+    # Every order here is by title, not by the database's row order: SQLite and PostgreSQL
+    # must break ties alike.
+    references = {item.title_key: item.id for item in sorted(items.values(), key=lambda i: i.id)
+                  if item.source == "reference"}
+    known = dict(sorted(known.items()))
+    order = sorted(new, key=lambda key: (-len(new[key]), key))
+    anchors = sorted(key for key in references if key not in known and key not in new)
+    columns = [*known, *anchors, *order]
+    labels = np.array([*known.values(), *(references[k] for k in anchors), *[-1] * len(order)],
+                      dtype=np.int64)
+    vectors = title_vectors(columns)
+    postings = TitlePostings(vectors)
+    start = len(columns) - len(order)
+    placed: dict[str, Placement] = {}
+    for offset, key in enumerate(order):
+        towns = new[key]
+        if key in references:
+            placement = Placement(references[key], 100.0, "reference")
+        else:
+            ranked = rank_items(postings.scores(vectors[start + offset]), labels)
+            placement = nearest(kind, key, towns, ranked, items)
+        labels[start + offset] = placement.item_id
+        items[placement.item_id].towns |= towns
+        placed[key] = placement
+    return placed
+
+
+def rank_items(scores: "np.ndarray[Any, Any]", labels: "np.ndarray[Any, Any]",
+               count: int = 3) -> list[tuple[int, float]]:
+    """The `count` items nearest by their nearest placed title: [(item id, score)], best first.
+
+    rank_items(array([90., 80., 10.]), array([7, 7, 8])) -> [(7, 90.0), (8, 10.0)]
+    """
+    import numpy as np
+
+    placed = np.flatnonzero(labels >= 0)
+    if not len(placed):
+        return []
+    values = scores[placed]
+    top = min(len(values), 64)
+    nearest_columns = np.argpartition(-values, top - 1)[:top]
+    nearest_columns = nearest_columns[np.lexsort((nearest_columns, -values[nearest_columns]))]
+    ranked: list[tuple[int, float]] = []
+    for column in nearest_columns:
+        item = int(labels[placed[column]])
+        if all(item != seen for seen, _ in ranked):
+            ranked.append((item, float(values[column])))
+        if len(ranked) == count:
+            return ranked
+    others = labels[placed] != ranked[0][0]  # the top 64 all of one item: look further
+    if len(ranked) == 1 and others.any():
+        column = int(np.flatnonzero(others)[np.argmax(values[others])])
+        ranked.append((int(labels[placed[column]]), float(values[column])))
+    return ranked
+
+
+def nearest(kind: str, key: str, towns: set[int], ranked: list[tuple[int, float]],
+            items: dict[int, Item]) -> Placement:
+    """The item a new title joins, or an item of its own (with why, when it was near one)."""
+    best_id, best = ranked[0] if ranked else (0, 0.0)
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    candidates = tuple((item, round(score, 1)) for item, score in ranked)
+    if best < SIMILAR:
+        return Placement(own_item(kind, key, items), 100.0, "exact")
+    if best - runner_up < MARGIN:
+        return Placement(own_item(kind, key, items), 100.0, "exact", "unsure", candidates)
+    if towns & items[best_id].towns:  # a town holding both is two duties, not one
+        return Placement(own_item(kind, key, items), 100.0, "exact", "same-town", candidates)
+    method = "reference" if items[best_id].source == "reference" else "similar"
+    return Placement(best_id, round(best, 1), method)
+
+
+def own_item(kind: str, key: str, items: dict[int, Item], *town: int) -> int:
+    """A new item founded on `key` (and `town`, for a duty split off): its id from them, the
+    next free one when taken; an empty item of the same title is taken back (a reloaded list)."""
+    for attempt in range(1000):
+        item_id = stable_id("catalogue", kind, key, *town, *([attempt] if attempt else []))
+        found = items.get(item_id)
+        if found is None:
+            items[item_id] = Item(item_id, kind, key, "towns")
+            return item_id
+        if found.title_key == key and found.source == "towns" and not found.towns:
+            return item_id
+    raise RuntimeError(f"no free catalogue id for {key!r}")  # a thousand collisions: a bug
+
+
+def link_duties(kind: str, rows: Sequence[DutyRow], titles: dict[str, Placement],
+                decisions: dict[tuple[int, str], int | None],
+                items: dict[int, Item]) -> list[Link]:
+    """Each duty's link: a manual decision, else its title's item; then no two duties of one
+    town in one item (the weaker gets its own item and a review)."""
+    links: list[Link] = []
+    for row in rows:
+        placement = titles[row.key]
+        decided = (row.town_id, row.key)
+        if decided in decisions:
+            target = decisions[decided]
+            if target is None:
+                links.append(Link(row, own_item(kind, row.key, items, row.town_id), None,
+                                  "manual"))
+                continue
+            if target in items:
+                links.append(Link(row, target, None, "manual"))
+                continue
+            links.append(Link(row, placement.item_id, placement.score, placement.method,
+                              "stale", ((target, 0.0),)))
+            continue
+        links.append(Link(row, placement.item_id, placement.score, placement.method,
+                          placement.reason, placement.candidates))
+    held: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for index, link in enumerate(links):
+        held[(link.duty.town_id, link.item_id)].append(index)
+    for (town, item_id), indexes in held.items():
+        ranked = sorted(indexes, key=lambda i: (links[i].method != "manual",
+                                                -(links[i].score or 100.0), links[i].duty.seq))
+        for index in ranked[1:]:
+            link = links[index]
+            links[index] = Link(link.duty, own_item(kind, link.duty.key, items, town), 100.0,
+                                "exact", "same-town", ((item_id, link.score or 100.0),))
+    for link in links:
+        items[link.item_id].towns.add(link.duty.town_id)
+    # A title kept apart because some town holds it beside the item it is near is no question
+    # in the towns that hold both: there they are two duties.
+    holding = {(link.duty.town_id, link.item_id) for link in links}
+    return [Link(link.duty, link.item_id, link.score, link.method)
+            if settled_apart(link, titles[link.duty.key], holding) else link for link in links]
+
+
+def settled_apart(link: Link, placement: Placement, held: set[tuple[int, int]]) -> bool:
+    """True for a duty whose title was kept apart from an item its own town also holds."""
+    return (link.reason == "same-town" and placement.reason == "same-town"
+            and link.item_id == placement.item_id
+            and (link.duty.town_id, placement.candidates[0][0]) in held)
+
+
+def canonical(wordings: Iterable[tuple[str | None, int]]) -> str | None:
+    """The wording most duties use; ties by the smallest normalized form, then the smallest.
+
+    canonical([("加强宣传", 2), ("加强 宣传", 2), ("强化宣传", 1)]) -> "加强 宣传"
+    """
+    counts: Counter[str | None] = Counter()
+    for wording, number in wordings:
+        counts[wording] += number
+    if not counts:
+        return None
+    return min(counts, key=lambda w: (-counts[w], w is None, title_key(w or ""), w or ""))
+
+
+# The database ------------------------------------------------------------------------------
+
+@dataclass
+class CatalogueOutcome:
+    """What one update did: the lists matched, and the reviews it made (as findings)."""
+
+    lists: int = 0  # (place, list) pairs matched
+    duties: int = 0
+    items: dict[str, int] = field(default_factory=dict)  # items per list afterwards
+    findings: list[Finding] = field(default_factory=list)
+
+    def summary(self) -> str:
+        per_list = ", ".join(f"{kind} {n:,}" for kind, n in self.items.items())
+        reviews = (f"; {len(self.findings)} to review (pipeline catalogue review)"
+                   if self.findings else "")
+        return (f"catalogue: {self.duties:,} duties of {self.lists:,} lists matched; "
+                f"items {per_list}{reviews}")
+
+
+def update_catalogue(engine: Engine, run_id: int, rebuild: bool = False,
+                     lists: Sequence[str] = LISTS) -> CatalogueOutcome:
+    """Match the lists whose current version is not matched yet (all of `lists` with
+    rebuild=True), in one transaction; manual decisions and reference items are kept."""
+    with writing(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CATALOGUE_LOCK})
+        return match_lists(conn, run_id, rebuild, lists)
+
+
+def rebuild_catalogue(engine: Engine, arguments: list[str]) -> CatalogueOutcome:
+    """pipeline catalogue: every list matched again, as a run of its own."""
+    from pipeline.db import finish_run, start_run
+    from pipeline.schema import ensure_schema
+
+    ensure_schema(engine)
+    run_id = start_run(engine, arguments)
+    outcome = update_catalogue(engine, run_id, rebuild=True)
+    finish_run(engine, run_id, {})
+    return outcome
+
+
+def match_lists(conn: Connection, run_id: int, rebuild: bool = False,
+                lists: Sequence[str] = LISTS,
+                only: set[tuple[int, str]] | None = None) -> CatalogueOutcome:
+    """update_catalogue inside a transaction; `only` forces those (place, list) pairs."""
+    if rebuild:
+        clear(conn, lists)
+    stale = unmatched(conn) | (only or set())
+    outcome = CatalogueOutcome()
+    for kind in lists:
+        towns = sorted(town for town, each in stale if each == kind)
+        if towns:
+            outcome.lists += len(towns)
+            matched, findings = match_list(conn, run_id, kind, towns)
+            outcome.duties += matched
+            outcome.findings += findings
+    collect_garbage(conn)
+    if outcome.lists:
+        outcome.items = {kind: int(n) for kind, n in conn.execute(text(
+            "SELECT list, count(*) FROM catalogue_items GROUP BY list ORDER BY list"))}
+    return outcome
+
+
+def clear(conn: Connection, lists: Sequence[str]) -> None:
+    """Forget every match of these lists (not the decisions, not the reference items)."""
+    reviews = select(duty_catalogue.c.duty_id).where(duty_catalogue.c.list.in_(lists))
+    conn.execute(delete(catalogue_reviews).where(catalogue_reviews.c.duty_id.in_(reviews)))
+    conn.execute(delete(duty_catalogue).where(duty_catalogue.c.list.in_(lists)))
+    conn.execute(delete(catalogue_titles).where(catalogue_titles.c.list.in_(lists)))
+    conn.execute(delete(catalogue_items).where(catalogue_items.c.list.in_(lists),
+                                               catalogue_items.c.source == "towns"))
+
+
+def unmatched(conn: Connection) -> set[tuple[int, str]]:
+    """(place, list) pairs with a current duty not linked as of its current version."""
+    query = text("""
+SELECT DISTINCT d.town_id, d.list FROM duties d
+JOIN list_versions v ON v.town_id = d.town_id AND v.list = d.list AND v.is_current
+LEFT JOIN duty_catalogue c ON c.duty_id = d.id AND c.version_id = v.id
+WHERE c.duty_id IS NULL""")
+    return {(town, kind) for town, kind in conn.execute(query)}
+
+
+def match_list(conn: Connection, run_id: int, kind: str,
+               towns: list[int]) -> tuple[int, list[Finding]]:
+    """Match the current duties of one list of these places again; returns how many, and
+    the reviews made."""
+    forget_links(conn, kind, towns)
+    rows = read_duties(conn, kind, towns)
+    items = read_items(conn, kind)
+    known = {key: Placement(item, score, method, reason, tuple(map(tuple, json.loads(c or "[]"))))
+             for key, item, score, method, reason, c in conn.execute(
+                 select(catalogue_titles.c.title_key, catalogue_titles.c.item_id,
+                        catalogue_titles.c.score, catalogue_titles.c.method,
+                        catalogue_titles.c.reason, catalogue_titles.c.candidates)
+                 .where(catalogue_titles.c.list == kind))}
+    new: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        if row.key in known:
+            items[known[row.key].item_id].towns.add(row.town_id)
+        else:
+            new[row.key].add(row.town_id)
+    placed = place_titles(kind, {key: p.item_id for key, p in known.items()}, new, items)
+    decisions = {(town, key): item for town, key, item in conn.execute(
+        select(catalogue_decisions.c.town_id, catalogue_decisions.c.title_key,
+               catalogue_decisions.c.item_id).where(catalogue_decisions.c.list == kind))}
+    links = link_duties(kind, rows, known | placed, decisions, items)
+    save_items(conn, kind, items)
+    if placed:
+        conn.execute(catalogue_titles.insert(), [
+            {"list": kind, "title_key": key, "item_id": p.item_id, "score": p.score,
+             "method": p.method, "reason": p.reason,
+             "candidates": json.dumps(p.candidates) if p.candidates else None}
+            for key, p in placed.items()])
+    insert_all(conn, duty_catalogue, Rows.of(duty_catalogue, [
+        {"duty_id": link.duty.id, "item_id": link.item_id, "score": link.score,
+         "method": link.method, "town_id": link.duty.town_id, "list": kind,
+         "title_key": link.duty.key, "version_id": link.duty.version_id} for link in links]))
+    findings = save_reviews(conn, run_id, kind, [link for link in links if link.reason], items)
+    return len(links), findings
+
+
+def forget_links(conn: Connection, kind: str, towns: list[int]) -> None:
+    for chunk in chunks(towns):
+        linked = select(duty_catalogue.c.duty_id).where(duty_catalogue.c.list == kind,
+                                                        duty_catalogue.c.town_id.in_(chunk))
+        conn.execute(delete(catalogue_reviews).where(catalogue_reviews.c.duty_id.in_(linked)))
+        conn.execute(delete(duty_catalogue).where(duty_catalogue.c.list == kind,
+                                                  duty_catalogue.c.town_id.in_(chunk)))
+
+
+def read_duties(conn: Connection, kind: str, towns: list[int]) -> list[DutyRow]:
+    found: list[DutyRow] = []
+    for chunk in chunks(towns):
+        query = (select(duties.c.id, duties.c.town_id, duties.c.seq, duties.c.title,
+                        list_versions.c.id, duties.c.document_id, documents.c.path,
+                        duties.c.source_line, duties.c.source_sheet)
+                 .join(list_versions, (list_versions.c.town_id == duties.c.town_id)
+                       & (list_versions.c.list == duties.c.list) & list_versions.c.is_current)
+                 .join(documents, documents.c.id == duties.c.document_id)
+                 .where(duties.c.list == kind, duties.c.town_id.in_(chunk)))
+        found += [DutyRow(duty, town, seq, title, title_key(title), version, document, path,
+                          line, sheet)
+                  for duty, town, seq, title, version, document, path, line, sheet
+                  in conn.execute(query)]
+    return sorted(found, key=lambda row: (row.town_id, row.seq, row.id))
+
+
+def read_items(conn: Connection, kind: str) -> dict[int, Item]:
+    """The list's items, each with the towns its remaining duties are in."""
+    items = {row.id: Item(row.id, kind, row.title_key, row.source, row.code,
+                          row.title if row.source == "reference" else None,
+                          row.category if row.source == "reference" else None)
+             for row in conn.execute(select(catalogue_items).where(catalogue_items.c.list == kind))}
+    for item_id, town in conn.execute(select(duty_catalogue.c.item_id, duty_catalogue.c.town_id)
+                                      .distinct().where(duty_catalogue.c.list == kind)):
+        items[item_id].towns.add(town)
+    return items
+
+
+def save_items(conn: Connection, kind: str, items: dict[int, Item]) -> None:
+    """Insert the items made by this match (name_items gives them their titles)."""
+    present = set(conn.execute(select(catalogue_items.c.id).where(
+        catalogue_items.c.list == kind)).scalars())
+    fresh = [{"id": item.id, "list": item.list, "title": item.title_key,
+              "title_key": item.title_key, "category": None, "code": None, "source": item.source}
+             for item in items.values() if item.id not in present]
+    if fresh:
+        conn.execute(catalogue_items.insert(), fresh)
+
+
+def save_reviews(conn: Connection, run_id: int, kind: str, links: list[Link],
+                 items: dict[int, Item]) -> list[Finding]:
+    """A review row and a warning finding for each duty given an item of its own though near
+    another (or whose manual link points to an item that is gone)."""
+    if not links:
+        return []
+    titles = dict(conn.execute(select(catalogue_items.c.id, catalogue_items.c.title).where(
+        catalogue_items.c.id.in_(sorted({i for link in links for i, _ in link.candidates})))
+        ).all())
+    findings = [review_finding(kind, link, titles) for link in links]
+    ids = conn.execute(quality_issues.insert().returning(quality_issues.c.id,
+                                                         sort_by_parameter_order=True),
+                       [{"run_id": run_id, "document_id": link.duty.document_id,
+                         **finding.model_dump()} for link, finding in zip(links, findings,
+                                                                         strict=True)]
+                       ).scalars().all()
+    conn.execute(catalogue_reviews.insert(), [
+        {"duty_id": link.duty.id, "item_id": link.item_id, "reason": link.reason,
+         "candidates": json.dumps([[i, titles.get(i), score] for i, score in link.candidates],
+                                  ensure_ascii=False),
+         "finding_id": finding_id}
+        for link, finding_id in zip(links, ids, strict=True)])
+    return findings
+
+
+WHY = {
+    "unsure": "is near more than one catalogue item, none surely",
+    "same-town": "is near an item its town already holds through another duty",
+    "stale": "was linked by hand to an item that no longer exists",
+}
+
+
+def review_finding(kind: str, link: Link, titles: dict[int, str]) -> Finding:
+    near = "; ".join(f"item {item} {titles.get(item, '?')} ({score:.0f}%)"
+                     for item, score in link.candidates)
+    return Finding(path=link.duty.path, sheet=link.duty.sheet, line=link.duty.line,
+                   field="title", code="catalogue-unsure", severity="warning",
+                   message=f"{kind} duty {link.duty.seq} {link.duty.title!r} {WHY[link.reason or 'unsure']}: "
+                           f"{near}; kept as item {link.item_id} (pipeline catalogue review; "
+                           f"link DUTY ITEM or split DUTY decides)", raw=link.duty.title)
+
+
+def collect_garbage(conn: Connection) -> None:
+    """Drop links of duties gone (a list forgotten), items left without a duty (reference
+    items stay) and titles no duty has; give every item its canonical title and category."""
+    conn.execute(delete(duty_catalogue).where(~duty_catalogue.c.duty_id.in_(select(duties.c.id))))
+    conn.execute(delete(catalogue_reviews).where(~catalogue_reviews.c.duty_id.in_(
+        select(duty_catalogue.c.duty_id))))
+    empty = select(catalogue_items.c.id).where(
+        catalogue_items.c.source == "towns",
+        ~catalogue_items.c.id.in_(select(duty_catalogue.c.item_id)))
+    conn.execute(delete(catalogue_titles).where(catalogue_titles.c.item_id.in_(empty)))
+    conn.execute(text("""
+DELETE FROM catalogue_titles WHERE NOT EXISTS (
+  SELECT 1 FROM duty_catalogue c
+  WHERE c.list = catalogue_titles.list AND c.title_key = catalogue_titles.title_key)"""))
+    conn.execute(delete(catalogue_items).where(catalogue_items.c.id.in_(empty)))
+    name_items(conn)
+
+
+def name_items(conn: Connection) -> None:
+    """Each item's canonical title and category from its duties (a reference item keeps its own)."""
+    wordings: dict[int, list[tuple[str | None, int]]] = defaultdict(list)
+    categories: dict[int, list[tuple[str | None, int]]] = defaultdict(list)
+    for item_id, title, category, number in conn.execute(text("""
+SELECT c.item_id, d.title, d.category, count(*) FROM duty_catalogue c
+JOIN duties d ON d.id = c.duty_id
+JOIN catalogue_items i ON i.id = c.item_id AND i.source = 'towns'
+GROUP BY c.item_id, d.title, d.category""")):
+        wordings[item_id].append((title, number))
+        categories[item_id].append((category, number))
+    current = {row.id: (row.title, row.category) for row in conn.execute(
+        select(catalogue_items.c.id, catalogue_items.c.title, catalogue_items.c.category)
+        .where(catalogue_items.c.source == "towns"))}
+    changed = [{"item": item_id, "new_title": title, "new_category": category}
+               for item_id, found in wordings.items()
+               if (title := canonical(found), category := canonical(categories[item_id]))
+               != current.get(item_id)]
+    if changed:
+        conn.execute(update(catalogue_items).where(catalogue_items.c.id == bindparam("item"))
+                     .values(title=bindparam("new_title"), category=bindparam("new_category")),
+                     changed)
+
+
+def chunks(values: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
