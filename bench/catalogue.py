@@ -43,8 +43,8 @@ from pipeline.versions import title_key  # noqa: E402
 BIN = Path(sys.executable).parent
 SIMILAR_GRID = range(40, 90, 5)
 MARGIN_GRID = range(0, 25, 5)
-MIN_PRECISION = 0.99  # the best rule of a grid: the most recall at this precision or more
-REVIEW_CODES = "catalogue%"  # quality_issues.code of the catalogue's review findings (LIKE)
+MIN_PRECISION = 0.995  # the best rule of a grid: the most recall at this precision or more
+REVIEW_CODES = "catalogue%"  # the review findings' code, where no catalogue_reviews table
 
 Matrix = Any  # numpy array of scores 0–100, one row and one column per distinct title
 Scorer = Callable[[list[str], list[str]], Matrix]
@@ -164,13 +164,16 @@ def judge_database(url: str, truth: Truth) -> Judged | None:
 
     engine = open_engine(url, existing=True)
     try:
-        if "duty_catalogue" not in inspect(engine).get_table_names():
+        tables = inspect(engine).get_table_names()
+        if "duty_catalogue" not in tables:
             return None
         with engine.connect() as conn:
             links = [(Path(path).name, kind, seq, item)
                      for path, kind, seq, item in conn.execute(text(LINKS))]
-            findings = conn.execute(text("SELECT count(*) FROM quality_issues WHERE code LIKE :c"),
-                                    {"c": REVIEW_CODES}).scalar_one()
+            findings = conn.execute(text(
+                "SELECT count(*) FROM catalogue_reviews" if "catalogue_reviews" in tables else
+                "SELECT count(*) FROM quality_issues WHERE code LIKE :c"),
+                {"c": REVIEW_CODES}).scalar_one()
     finally:
         engine.dispose()
     if not any(item is not None for *_, item in links):
@@ -365,12 +368,13 @@ def compare_scorers(truth: Truth, scorers: dict[str, Scorer] | None = None,
 
 
 def best_rule(grid: dict[tuple[int, int], Clustered]) -> tuple[tuple[int, int], Clustered]:
-    """The most recall at precision ≥ MIN_PRECISION (then the stricter rule); failing that,
-    the most precision."""
-    good = {rule: r for rule, r in grid.items() if r.duties.precision >= MIN_PRECISION}
+    """The most recall of distinct titles at a title precision ≥ MIN_PRECISION (then the
+    stricter rule); failing that, the most precision. Titles, not duties: a wrong merge of
+    two towns' own duties costs one pair of duties but hides a lack all the same."""
+    good = {rule: r for rule, r in grid.items() if r.titles.precision >= MIN_PRECISION}
     if good:
-        return max(good.items(), key=lambda item: (item[1].duties.recall, item[0]))
-    return max(grid.items(), key=lambda item: (item[1].duties.precision, item[0]))
+        return max(good.items(), key=lambda item: (item[1].titles.recall, item[0]))
+    return max(grid.items(), key=lambda item: (item[1].titles.precision, item[0]))
 
 
 # The report -----------------------------------------------------------------------------------
@@ -413,7 +417,7 @@ def database_table(judged: Judged) -> str:
              f"| items / true items | {judged.items} / {judged.true_items} |",
              f"| items holding more than one true duty (merged) | {judged.merged} |",
              f"| true duties spread over more than one item (split) | {judged.split} |",
-             f"| review findings (quality_issues.code LIKE '{REVIEW_CODES}') | {judged.findings} |",
+             f"| duties to review (catalogue_reviews) | {judged.findings} |",
              f"| duties with no item / with more than one | {judged.unlinked} / "
              f"{judged.linked_twice} |"]
     lines += ["", "Duties in the item that holds most of their true duty, by edit:", "",
