@@ -260,7 +260,11 @@ def ordered(lists: Lists, rate: float, rng: random.Random) -> Lists:
 
 def local_rows(owner: str, place: str, lists: Lists, span: list[int], first: int,
                rng: random.Random, edit: str) -> list[Row]:
-    """Duties of a town's (or county's) own: "负责凉州户温泉景区安全巡查", true item owner-k."""
+    """Duties of a town's (or county's) own: "负责凉州户温泉景区安全巡查", true item owner-k.
+
+    `first` counts the local duties made before these: the (object, action) pairs are dealt
+    from there, so no two local duties share their pair until every pair has been dealt.
+    """
     objects, actions, verbs = (RATES["local"][k] for k in ("objects", "actions", "verbs"))
     pairs = len(objects) * len(actions)
     rows = []
@@ -345,18 +349,20 @@ def generate(count: int, out: Path, seed: int = 19, counties: int | None = None,
     """Each town's document as written, with its truth rows; one county in memory at a time."""
     sample = read_sample()
     places = draw_places(count, counties or max(1, round(count / 8)), seed)
-    index = 0
-    for number, county_places in enumerate(places):
+    index = dealt = 0  # towns written, and local duties made so far
+    for county_places in places:
         first = county_places[0]
         rng = random.Random(f"{seed}/county/{first.county_code}")
         county_stem = first.county[:-1]
         shared = local_rows(f"county-{first.county_code}", county_stem, sample,
-                            RATES["county"]["shared"], number * 9, rng, "county")
+                            RATES["county"]["shared"], dealt, rng, "county")
+        dealt += len(shared)
         county = revise(sample, RATES["county"], rng, shared)
         for place in county_places:
             rng = random.Random(f"{seed}/town/{index}")
             own = local_rows(f"local-{index:05d}", place.stem, county, RATES["town"]["local"],
-                             len(places) * 9 + index * 6, rng, "local")
+                             dealt, rng, "local")
+            dealt += len(own)
             town = ordered(revise(county, RATES["town"], rng, own), RATES["town"]["renumber"], rng)
             yield write_town(out, index, place, town, rng, form)
             index += 1

@@ -407,6 +407,7 @@ def forget_links(conn: Connection, kind: str, towns: list[int]) -> None:
 
 def read_duties(conn: Connection, kind: str, towns: list[int]) -> list[DutyRow]:
     found: list[DutyRow] = []
+    keys: dict[str, str] = {}  # title → title_key: most titles recur in many towns
     for chunk in chunks(towns):
         query = (select(duties.c.id, duties.c.town_id, duties.c.seq, duties.c.title,
                         list_versions.c.id, duties.c.document_id, documents.c.path,
@@ -415,8 +416,9 @@ def read_duties(conn: Connection, kind: str, towns: list[int]) -> list[DutyRow]:
                        & (list_versions.c.list == duties.c.list) & list_versions.c.is_current)
                  .join(documents, documents.c.id == duties.c.document_id)
                  .where(duties.c.list == kind, duties.c.town_id.in_(chunk)))
-        found += [DutyRow(duty, town, seq, title, title_key(title), version, document, path,
-                          line, sheet)
+        found += [DutyRow(duty, town, seq, title,
+                          keys.get(title) or keys.setdefault(title, title_key(title)), version,
+                          document, path, line, sheet)
                   for duty, town, seq, title, version, document, path, line, sheet
                   in conn.execute(query)]
     return sorted(found, key=lambda row: (row.town_id, row.seq, row.id))

@@ -247,12 +247,15 @@ def describe_change(c: "ChangeRow") -> str:
 @db_option
 def forget(path: str, url: str) -> None:
     """Remove the current lists that the file PATH provides (their versions stay in history)."""
+    from pipeline.catalogue import collect_garbage
     from pipeline.db import writing
     from pipeline.errors import escape
     from pipeline.loads import forget_document
 
     with reading(url) as engine, writing(engine) as conn:
         removed = forget_document(conn, path)
+        if removed:
+            collect_garbage(conn)  # the catalogue lets go of the duties forgotten
     if not removed:
         click.echo(f"{escape(path)}: provides no current list; nothing to forget", err=True)
         sys.exit(EXIT_DATA)

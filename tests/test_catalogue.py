@@ -481,3 +481,20 @@ def test_a_title_longer_than_an_index_entry_is_catalogued(url: str, tmp_path: Pa
     reports = load(url, [town])
     assert reports[-1].status == "loaded", reports[-1].findings
     assert rows(url, "SELECT count(*) FROM catalogue_items WHERE length(title) > 1000") == [(1,)]
+
+
+def test_a_forgotten_town_leaves_the_catalogue(towns: list[NormalizedDocument],
+                                               tmp_path: Path) -> None:
+    from tests.test_cli import run
+
+    url = f"sqlite:///{tmp_path / 'duties.db'}"
+    load(url, towns)
+    forgotten = run("forget", towns[1].path, "--db", url)
+    assert forgotten.returncode == 0, forgotten.stderr
+    assert rows(url, "SELECT count(*) FROM duty_catalogue c JOIN towns t ON t.id = c.town_id "
+                     "WHERE t.name = '乐土驿镇'") == [(0,)]
+    # Its local duty went; what only 凉州户镇 has now is the five 包家店镇 removed.
+    assert rows(url, "SELECT town, list, count(*) FROM catalogue_local GROUP BY town, list") \
+        == [("凉州户镇", "cooperative", 5)]
+    assert rows(url, "SELECT list, count(*) FROM catalogue_items GROUP BY list ORDER BY list") \
+        == [("basic", 106), ("cooperative", 107), ("withdrawn", 37)]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.catalogue import Pairs, Truth, count_pairs, judge_links
+from bench.catalogue import Pairs, Truth, count_pairs, evaluate, judge_links
 from bench.towns import issue_towns, save, write_towns
 from pipeline.versions import title_key
 from tests.conftest import ROOT
@@ -175,6 +175,7 @@ def test_links_are_judged_per_list_with_unlinked_duties_alone() -> None:
     assert judged.pairs == Pairs(together=2, truly=3, right=1)
     assert judged.apart == Pairs(together=1, truly=2, right=0)  # a1–b1 is the exact step's
     assert (judged.items, judged.true_items, judged.unlinked, judged.findings) == (3, 3, 1, 2)
+    assert (judged.merged, judged.split) == (1, 1)  # item 10 holds b2; basic-001 is also c2's
     assert judged.placed == {"same": (4, 5)}  # c2, unlinked, is not where basic-001 mostly is
 
 
@@ -193,3 +194,13 @@ def test_the_issue_towns_are_as_the_issue_says(tmp_path: Path) -> None:
         ("town-00002.txt", "withdrawn", "same"): 37})
     assert Truth.read(tmp_path / "truth.csv").true_items() == 107 + 107 + 37
     assert len({row["county_code"] for row in rows}) == 1
+
+
+def test_the_evaluation_runs_end_to_end() -> None:
+    """bench/catalogue.py on three towns: a database built and judged (or said to have no
+    catalogue yet), and every scorer's row; its figures are not checked here."""
+    report = evaluate(towns=3, seed=2)
+    assert "pipeline build" in report
+    assert ("pair precision" in report) or ("no catalogue in the database" in report)
+    for scorer in ("TF-IDF", "rapidfuzz ratio", "token_set_ratio"):
+        assert f"{scorer}" in report
