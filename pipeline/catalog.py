@@ -218,6 +218,13 @@ ORDER BY d.seq, s.position"""),
     "current_findings": ("当前问题 · What is wrong with the data as it stands, and where?", """
 SELECT path, line, severity, code, message FROM current_findings
 ORDER BY severity, path, line, code, message"""),
+    "catalogue_lacks": ("缺项 · Which towns lack a duty most of their county carries?", """
+SELECT town, list, title, towns_with, towns FROM catalogue_lacks
+ORDER BY town, list, towns_with DESC, title"""),
+    "catalogue_shared": ("全县共有 · Which duties does every town of a county carry?", """
+SELECT county, list, title, towns FROM catalogue_shared ORDER BY county, list, title"""),
+    "catalogue_local": ("独有事项 · Which duties does only one town carry?", """
+SELECT town, list, title FROM catalogue_local ORDER BY town, list, title"""),
     "duties_mentioning": ("含某词的事项 · Which duties name a term (any length) in their title "
                           "or steps?", """
 SELECT t.name AS town, d.list, d.seq, d.title FROM duties d JOIN towns t ON t.id = d.town_id

@@ -38,4 +38,7 @@ def test_the_canned_queries_are_the_readme_questions() -> None:
               for b in re.findall(r"```sql\n(.*?)```", readme, re.S)]
     canned = [" ".join(sql.split()).replace(":department", "'县公安局'")
               for name, (_, sql) in QUESTIONS.items() if name != "duties_mentioning"]
-    assert blocks[:len(canned)] == canned
+    # The five questions open the guide; the catalogue's follow in its own section.
+    assert [c for c in canned if c in blocks] == canned
+    assert blocks[:5] == canned[:5]
+    assert sorted(canned, key=blocks.index) == canned
