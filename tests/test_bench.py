@@ -41,10 +41,10 @@ def test_baseline_floor_and_limit_load_the_text_corpus(tmp_path: Path) -> None:
 
 def test_bench_runs_end_to_end() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--towns", "3",
-                             "--large", "0", "--no-make", "--no-pdf"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=600)
+                             "--large", "0", "--rounds", "1", "--no-make", "--no-pdf"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
-    assert "baseline ÷ ours" in result.stdout and "ours -j 2" in result.stdout
+    assert "baseline ÷ ours, 3 towns" in result.stdout and "ours ÷ limit, 3 towns" in result.stdout
     assert "FTS5 trigram index alone" in result.stdout
     assert "reworded duties" in result.stdout
 
