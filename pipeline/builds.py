@@ -434,20 +434,24 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments
                   progress: Callable[[], None] | None = None) -> Iterator[DocumentReport]:
     """Load each document in its own transaction and record the run; yields one report each,
     then one for each file that provides current lists and no longer exists."""
-    from pipeline import db, loads, schema
+    from pipeline import db, loads, schema, search
 
     engine = db.open_engine(url)
     try:
         schema.ensure_schema(engine)
         run_id = db.start_run(engine, arguments)
+        with engine.connect() as conn:
+            bulk_after = search.bulk_after(conn)
         counts = {"documents_loaded": 0, "documents_skipped": 0, "documents_failed": 0}
         claims: dict[tuple[int, str], str] = {}  # (place, list) → the file that holds it
         for path, outcome in outcomes:
-            report = load_outcome(engine, run_id, path, outcome, options, claims)
+            report = load_outcome(engine, run_id, path, outcome, options, claims,
+                                  defer_index=counts["documents_loaded"] >= bulk_after)
             counts[f"documents_{report.status}"] += 1
             if progress:
                 progress()
             yield report
+        search.finish_index(engine)
         db.finish_run(engine, run_id, counts)
         with engine.connect() as conn:
             missing = loads.missing_sources(conn)
@@ -464,8 +468,11 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments
 
 
 def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
-                 options: LoadOptions, claims: dict[tuple[int, str], str]) -> DocumentReport:
-    from pipeline import db, loads, rows
+                 options: LoadOptions, claims: dict[tuple[int, str], str],
+                 defer_index: bool = False) -> DocumentReport:
+    """Load one document in its own transaction; with defer_index, the search index is left
+    stale in that transaction, for one rebuild at the end of the build (search.finish_index)."""
+    from pipeline import db, loads, rows, search
 
     if isinstance(outcome, Finding):
         return fail(engine, run_id, path_text(path), None, outcome)
@@ -489,6 +496,8 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
                 db.record_document(conn, run_id, doc.path, "skipped", doc)
                 return DocumentReport(doc.path, "skipped", counts, doc.findings,
                                       note=f"the file once loaded as {renamed}" if renamed else None)
+            if defer_index:
+                search.mark_stale(conn)
             done, warnings = loads.load_document(conn, doc, run_id, publication(doc, options),
                                                  options.accept_shrink)
             db.record_document(conn, run_id, doc.path, "loaded", doc)
