@@ -27,6 +27,8 @@ from pipeline.errors import DatabaseError, SourceError, escape, mask_url, path_t
 from pipeline.records import Finding, NormalizedDocument
 
 if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
     from sqlalchemy import Engine
 
     from pipeline.loads import ListLoad, Published
@@ -246,10 +248,11 @@ def prepare_writing(path: Path, budget: Budget | None, debug: bool, folder: Path
     return prepare_path(path, budget, debug, folder / names[path], reuse)
 
 
-# Workers start from a fork server that has imported these, not from the loading process:
-# a worker's memory limit then measures the document, not the loader's heap, and no process
-# is forked while the pool's own threads run.
-WORKER_MODULES = ["pipeline.builds", "pipeline.documents", "pipeline.db"]
+# Workers start from a fork server that has imported these (pipeline.worker: the modules
+# and the division index), not from the loading process: a worker's memory limit then
+# measures the document, not the loader's heap, and no process is forked while the pool's
+# own threads run.
+WORKER_MODULES = ["pipeline.worker"]
 # A worker is replaced after this many documents, so that its heap cannot creep up to the limit.
 TASKS_PER_WORKER = 50
 
@@ -264,17 +267,29 @@ def run_stage(stage: Callable[[Path, Budget | None, bool], T], paths: list[Path]
     """
     budget = budget or Budget()
     if not paths:
-        return
+        return iter(())
     if not budget.isolated and (jobs <= 1 or len(paths) <= 1):
-        for path in paths:
-            yield path, stage(path, budget, debug)
-        return
-    import multiprocessing
+        return ((path, stage(path, budget, debug)) for path in paths)
+    return in_workers(stage, paths, jobs, budget, debug, start_fork_server())
 
-    from pebble import ProcessPool
+
+def start_fork_server() -> "BaseContext":
+    """The workers' context, its fork server started now: it imports and builds what workers
+    share (WORKER_MODULES) while the loading process opens the database."""
+    import multiprocessing
+    from multiprocessing import forkserver
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(WORKER_MODULES)
+    forkserver.ensure_running()
+    return context
+
+
+def in_workers(stage: Callable[[Path, Budget | None, bool], T], paths: list[Path], jobs: int,
+               budget: Budget, debug: bool,
+               context: "BaseContext") -> Iterator[tuple[Path, T | Finding]]:
+    from pebble import ProcessPool
+
     # A bounded window of submitted documents: the loader may be slower than the workers, and
     # finished documents must not pile up in memory (a province is thousands of towns).
     pool = ProcessPool(max_workers=max(1, min(jobs, len(paths))), max_tasks=TASKS_PER_WORKER,
