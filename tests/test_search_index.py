@@ -69,7 +69,8 @@ def stale(url: str) -> bool:
 def republish(path: Path, index: int) -> None:
     """One title changed and one duty's steps reworded: a new version of that town's list."""
     body = path.read_text(encoding="utf-8")
-    body = body.replace("推荐县级以上党代表工作", "推荐党代表工作", 1).replace("秸秆禁烧", f"新增一项职责{index}", 1)
+    body = body.replace("推荐县级以上党代表工作", "推荐党代表工作", 1)
+    body = body.replace("秸秆禁烧", f"新增一项职责{index}", 1)
     path.write_text(body, encoding="utf-8")
 
 
