@@ -457,6 +457,8 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments
         run_id = db.start_run(engine, arguments)
         with engine.connect() as conn:
             bulk_after = search.bulk_after(conn)
+        if engine.dialect.name == "postgresql":
+            search.drop_trigram_indexes(engine)
         counts = {"documents_loaded": 0, "documents_skipped": 0, "documents_failed": 0}
         claims: dict[tuple[int, str], str] = {}  # (place, list) → the file that holds it
         for path, outcome in outcomes:

@@ -141,21 +141,75 @@ def bulk_after(conn: Connection) -> int:
 
 def finish_index(engine: Engine) -> None:
     """At the end of a build: the one rebuild of an index this build (or a crashed one) left
-    stale."""
+    stale; on PostgreSQL, the trigram indexes a fresh load went without."""
     from pipeline.db import writing
 
-    if engine.dialect.name != "sqlite" or not sqlite_capabilities().trigram:
+    if engine.dialect.name == "postgresql":
+        create_trigram_indexes(engine)
+        return
+    if not sqlite_capabilities().trigram:
         return
     with writing(engine) as conn:
         if is_stale(conn):
             rebuild_index(conn)
 
 
+# PostgreSQL: a fresh load (no duties yet) goes without the pg_trgm GIN indexes, built once at
+# the end: maintaining them row by row cost more than building them from all the rows. The
+# STALE row says they are missing; dropping and building take this lock without waiting (a
+# build that does not get it leaves the job to the one that has it), and run CONCURRENTLY,
+# so that other builds' loads neither wait for them nor deadlock with them.
+INDEX_LOCK = 0x7472676D696478  # any constant bigint: "trgmidx"
+
+
+def drop_trigram_indexes(engine: Engine) -> None:
+    """PostgreSQL, at the start of a build into a database with no duties: no GIN indexes
+    until finish_index (marked stale first, so that a crash leaves them to be rebuilt)."""
+    from pipeline.schema import TRIGRAM_INDEXES, duties, schema_state
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if conn.execute(select(duties.c.id).limit(1)).first() is not None:
+            return
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": INDEX_LOCK}).scalar():
+            return
+        try:
+            if not is_stale(conn):
+                conn.execute(schema_state.insert().values(name=STALE, digest="stale"))
+            for name in TRIGRAM_INDEXES:
+                conn.execute(text(f"DROP INDEX CONCURRENTLY IF EXISTS {name}"))
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": INDEX_LOCK})
+
+
+def create_trigram_indexes(engine: Engine) -> None:
+    """PostgreSQL: build the GIN indexes a fresh load (or a crashed one) went without."""
+    from pipeline.schema import TRIGRAM_INDEXES, schema_state
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not is_stale(conn):
+            return
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": INDEX_LOCK}).scalar():
+            return
+        try:
+            for name, statement in TRIGRAM_INDEXES.items():
+                valid = conn.execute(text("SELECT i.indisvalid FROM pg_index i JOIN pg_class c "
+                                          "ON c.oid = i.indexrelid WHERE c.relname = :name"),
+                                     {"name": name}).scalar()
+                if valid is False:  # left by a CREATE … CONCURRENTLY that was interrupted
+                    conn.execute(text(f"DROP INDEX CONCURRENTLY IF EXISTS {name}"))
+                conn.execute(text(statement.replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY")))
+            conn.execute(delete(schema_state).where(schema_state.c.name == STALE))
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": INDEX_LOCK})
+
+
 def repair_index(engine: Engine) -> bool:
     """Rebuild a stale index if the database can be written now; True when it is fresh."""
     from pipeline.db import writing
 
-    if engine.dialect.name != "sqlite" or not sqlite_capabilities().trigram:
+    if engine.dialect.name == "postgresql":  # searches are right without the indexes
+        return True
+    if not sqlite_capabilities().trigram:
         return True
     with engine.connect() as conn:
         if not is_stale(conn):
@@ -265,9 +319,14 @@ def search_duties(engine: Engine, query: str, lists: tuple[str, ...] = (),
             "SELECT d.id, t.name, d.list, d.seq, d.category, d.title FROM duties d "
             f"JOIN towns t ON t.id = d.town_id WHERE {where} "
             "ORDER BY t.name, d.list, d.seq, d.id LIMIT :limit"),
-            {**params, "limit": -1 if limit is None else limit}).all()
+            {**params, "limit": no_limit(conn) if limit is None else limit}).all()
         step_texts = steps_of(conn, [row[0] for row in rows])
     return [hit(row, step_texts.get(row[0], []), terms) for row in rows]
+
+
+def no_limit(conn: Connection) -> int | None:
+    """LIMIT's "all rows": -1 on SQLite, NULL on PostgreSQL (which refuses a negative one)."""
+    return None if conn.dialect.name == "postgresql" else -1
 
 
 def count_duties(engine: Engine, query: str, lists: tuple[str, ...] = ()) -> int:
