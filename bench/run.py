@@ -221,7 +221,7 @@ def main() -> None:
                 large_wall = statistics.median(r.wall for r in runs["ours"])
                 targets.append(one_town_change(corpus, work / "ours.db", args.rounds + 2))
                 if args.postgres:
-                    targets.append(postgres_target(args.postgres, corpus, args.rounds))
+                    targets.append(postgres_target(args.postgres, corpus, 1))  # minutes each
         if not args.no_make:
             targets.append(noop_make())
         if args.huge and args.large:
