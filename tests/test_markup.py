@@ -8,8 +8,8 @@ from pipeline.markup import CONTROL, lxml_blocks, simple_blocks
 
 # Text as cells hold it, with what could trip a hand-written reader: Unicode spaces, quotes,
 # ">" alone, newlines and tabs, full-width marks.
-TEXT = st.text(alphabet=st.sampled_from(list("甲乙丙镇县局 \u3000\xa0\t\n>\"'、.1２（）；;-")
-                                         + ["\u200b", "\ufeff"]), max_size=30)
+TEXT = st.text(alphabet=st.sampled_from([*"甲乙丙镇县局 \u3000\xa0\t\n>\"'、.1２（）；;-", "\u200b",
+                                         "\ufeff"]), max_size=30)
 ATTRIBUTES = st.sampled_from(["", ' style="list-style-type: none"', " start='3'",
                               ' class="x"  type=a', ' STYLE = "a:b" '])
 SPACE = st.sampled_from(["", " ", "\n", "\u3000", "\t "])
