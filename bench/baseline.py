@@ -14,7 +14,8 @@ import pandas as pd
 from bs4 import BeautifulSoup
 
 TITLE = re.compile(r"^(.*)(基本履职事项清单|配合履职事项清单|上级部门收回事项清单)\s*$", re.M)
-STEP = re.compile(r"(?:^|\s)(\d+)[.、]")
+# No capture group: re.split would return the numbers as parts, written as steps of their own.
+STEP = re.compile(r"(?:^|\s)\d+[.、]")
 STEP_COLUMNS = ["上级部门职责", "镇配合职责", "承接部门及工作方式"]
 
 

@@ -19,16 +19,25 @@ SYLLABLES = "东西南北安平和兴永新丰宁泰广福康乐长青石河山�
 PREFECTURES = ["昌吉州", "伊犁州", "博尔塔拉州", "巴音郭楞州", "克孜勒苏州"]
 
 
+# Towns per county, as in a real county (玛纳斯县 has 11 towns and townships): what a
+# pipeline compiles per county (the departments' patterns) is then shared, as it is in use.
+COUNTY_TOWNS = 10
+
+
 def names(count: int) -> list[tuple[str, str, str]]:
-    """(prefecture, county, town) for each of `count` towns; every town is distinct."""
-    pairs = itertools.product(SYLLABLES, repeat=2)
+    """(prefecture, county, town) for each of `count` towns; every town is distinct, and
+    each run of COUNTY_TOWNS towns shares a county."""
+    counties = itertools.cycle(itertools.product(SYLLABLES, repeat=2))
     triples = itertools.product(SYLLABLES, repeat=3)
     out = []
-    for index, (town, county) in enumerate(zip(triples, itertools.cycle(pairs))):
+    county = ""
+    for index, town in enumerate(triples):
         if index == count:
             break
-        out.append((PREFECTURES[index % len(PREFECTURES)], "".join(county) + "县",
-                    "".join(town) + "镇"))
+        if index % COUNTY_TOWNS == 0:
+            county = "".join(next(counties)) + "县"
+        prefecture = PREFECTURES[index // COUNTY_TOWNS % len(PREFECTURES)]
+        out.append((prefecture, county, "".join(town) + "镇"))
     return out
 
 

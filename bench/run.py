@@ -1,19 +1,27 @@
-"""make bench: ours against the baseline and a bare floor, on one corpus, in one run.
+"""make bench: every speed target of issue #20 in one table, from one run on one machine.
 
-    python bench/run.py [--towns 100] [--large 1000] [--postgres URL]
+    python bench/run.py [--towns 100] [--large 1000] [--rounds 3] [--huge] [--postgres URL]
 
-Prints a table of wall time, MB/s and peak RSS, then the target ratios, the stage costs and
-the precision and recall of matching reworded duties (bench/changes.py). Every figure comes
-from this one run on this machine; nothing is compared across runs.
+On each corpus (100 and 1,000 sample-like towns) it runs, round after round in turn, ours
+(`pipeline build` at the default -j), the baseline (bench/baseline.py: pandas +
+BeautifulSoup) and the limit (bench/limit.py: the same rows with keys and a bulk FTS5
+index); a ratio is taken within each round and the median of the rounds is printed, so a
+machine that slows down half-way moves all three alike. Then the one-town rebuild in the
+1,000-town database, a no-op `make`, the 10,000-town run (--huge: 1.25 GB), a fresh
+PostgreSQL load (--postgres), the table of targets, the stage costs and the other benches.
+Nothing is compared across runs.
 """
 
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +34,22 @@ from bench.pdf import print_pdf_costs  # noqa: E402
 from bench.stages import stage_costs  # noqa: E402
 
 
-def measure(command: list[str], cwd: Path = ROOT) -> tuple[float, float]:
+@dataclass(frozen=True)
+class Run:
+    wall: float  # seconds
+    rss: float  # MB, the largest process in the tree
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    value: float | None  # None: not measured in this run
+    goal: str  # "≥ 3", "≤ 0.3 s"…
+    met: bool
+    measurement: str  # how the value was measured
+
+
+def measure(command: list[str], cwd: Path = ROOT) -> Run:
     """Wall seconds and peak RSS (MB) of the largest process in one child's tree."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: the warnings can be many
@@ -41,22 +64,145 @@ def measure(command: list[str], cwd: Path = ROOT) -> tuple[float, float]:
             raise SystemExit(f"{' '.join(command)} failed ({code}):\n"
                              f"{errors.read().decode()[-2000:]}")
     # wait4's usage covers the child and the workers it waited for: the tree's largest process
-    return wall, usage.ru_maxrss / 1024
+    return Run(wall, usage.ru_maxrss / 1024)
 
 
 def pipeline(*args: str) -> list[str]:
     return [str(BIN / "pipeline"), *args]
 
 
-def row(name: str, wall: float, megabytes: float, rss: float) -> str:
-    return f"| {name:<34} | {wall:8.2f} s | {megabytes / wall:7.2f} MB/s | {rss:7.0f} MB |"
+def fresh(path: Path) -> Path:
+    """`path` with no database left there by an earlier round."""
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    return path
+
+
+# The three contenders, each writing a fresh SQLite database at `db` from `corpus`.
+CONTENDERS: dict[str, Callable[[Path, Path], list[str]]] = {
+    "ours": lambda corpus, db: pipeline("build", str(corpus), "--db", f"sqlite:///{db}"),
+    "baseline": lambda corpus, db: [sys.executable, str(ROOT / "bench" / "baseline.py"),
+                                    str(corpus), str(db)],
+    "limit": lambda corpus, db: [sys.executable, str(ROOT / "bench" / "limit.py"),
+                                 str(corpus), str(db)],
+}
+
+
+def interleaved(corpus: Path, work: Path, rounds: int) -> dict[str, list[Run]]:
+    """Each contender once per round, in turn; ours' last database is kept (work/ours.db)."""
+    runs: dict[str, list[Run]] = {name: [] for name in CONTENDERS}
+    for _ in range(rounds):
+        for name, command in CONTENDERS.items():
+            runs[name].append(measure(command(corpus, fresh(work / f"{name}.db"))))
+    return runs
+
+
+def median_ratio(top: list[Run], bottom: list[Run]) -> float:
+    """The median over rounds of top ÷ bottom, each ratio within one round."""
+    return statistics.median(a.wall / b.wall for a, b in zip(top, bottom, strict=True))
+
+
+def corpus_targets(towns: int, runs: dict[str, list[Run]], rounds: int) -> list[Target]:
+    ours, baseline, limit = runs["ours"], runs["baseline"], runs["limit"]
+    walls = {name: statistics.median(r.wall for r in rs) for name, rs in runs.items()}
+    how = (f"median of {rounds} rounds (ours {walls['ours']:.2f} s, baseline "
+           f"{walls['baseline']:.2f} s, limit {walls['limit']:.2f} s)")
+    faster = median_ratio(baseline, ours)
+    over_limit = median_ratio(ours, limit)
+    return [Target(f"baseline ÷ ours, {towns:,} towns", faster, "≥ 3", faster >= 3, how),
+            Target(f"ours ÷ limit, {towns:,} towns", over_limit, "≤ 2", over_limit <= 2, how)]
+
+
+def one_town_change(corpus: Path, database: Path, rounds: int) -> Target:
+    """One town's list re-published (one title changed), built into the 1,000-town database:
+    `pipeline build FILE --db …`, as after editing one file; median of `rounds`."""
+    town = sorted(corpus.glob("*.txt"))[len(list(corpus.glob("*.txt"))) // 2]
+    original = town.read_text(encoding="utf-8")
+    walls = []
+    for index in range(rounds):
+        town.write_text(original.replace("推荐县级以上党代表工作", f"推荐党代表工作{index}"),
+                        encoding="utf-8")
+        walls.append(measure(pipeline("build", str(town), "--db", f"sqlite:///{database}")).wall)
+    town.write_text(original, encoding="utf-8")
+    wall = statistics.median(walls)
+    return Target("one-town change in a 1,000-town database, s", wall, "≤ 0.3", wall <= 0.3,
+                  f"`pipeline build TOWN --db` with one title changed, median of {rounds}")
+
+
+def noop_make() -> Target:
+    """`make` in the repository right after a `make`: it must find nothing to do."""
+    subprocess.run(["make", "-s"], cwd=ROOT, check=True, capture_output=True)
+    wall = statistics.median(measure(["make", "-s"]).wall for _ in range(5))
+    return Target("no-op make, s", wall, "< 1", wall < 1, "`make` after `make`, median of 5")
+
+
+def huge_targets(towns: int, large: int, large_wall: float, work: Path) -> list[Target]:
+    """The huge corpus once, against the median of the large one from this run."""
+    corpus = work / "huge"
+    write_corpus(towns, corpus)
+    run = measure(CONTENDERS["ours"](corpus, fresh(work / "huge.db")))
+    shutil.rmtree(corpus, ignore_errors=True)
+    ratio = run.wall / large_wall
+    return [Target(f"{towns:,} towns ÷ {large:,} towns, time", ratio, f"≤ {towns / large * 1.1:g}",
+                   ratio <= towns / large * 1.1,
+                   f"one run ({run.wall:.1f} s) ÷ the {large:,}-town median"),
+            Target(f"peak RSS of the {towns:,}-town build, MB", run.rss, "< 300", run.rss < 300,
+                   "largest process of the tree (wait4)")]
+
+
+def postgres_target(url: str, corpus: Path, rounds: int) -> Target:
+    """A fresh load (empty schema) of the corpus into PostgreSQL: rows written ÷ wall time."""
+    from sqlalchemy import create_engine, text
+
+    from pipeline.schema import metadata
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    rates, counts = [], 0
+    for _ in range(rounds):
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        run = measure(pipeline("build", str(corpus), "--db", url))
+        with engine.connect() as conn:
+            counts = sum(conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
+                         for name in metadata.tables)
+        rates.append(counts / run.wall)
+    engine.dispose()
+    rate = statistics.median(rates)
+    return Target(f"PostgreSQL fresh {len(list(corpus.iterdir())):,}-town load, rows/s", rate,
+                  "≥ 60,000", rate >= 60_000,
+                  f"{counts:,} rows in all tables ÷ wall, median of {rounds}")
+
+
+def print_runs(towns: int, megabytes: float, runs: dict[str, list[Run]]) -> None:
+    print(f"{towns:,} towns ({megabytes:.1f} MB), medians of {len(runs['ours'])} rounds:")
+    print("| run      |     wall   |   throughput |  peak RSS |")
+    print("|----------|------------|--------------|-----------|")
+    for name, rs in runs.items():
+        wall = statistics.median(r.wall for r in rs)
+        print(f"| {name:<8} | {wall:8.2f} s | {megabytes / wall:7.2f} MB/s | "
+              f"{max(r.rss for r in rs):7.0f} MB |")
+    print()
+
+
+def print_targets(targets: list[Target]) -> None:
+    print("| target | goal | value | met | measured as |")
+    print("|---|---|---|---|---|")
+    for t in targets:
+        value = "not run" if t.value is None else f"{t.value:,.2f}"
+        met = "–" if t.value is None else ("yes" if t.met else "**no**")
+        print(f"| {t.name} | {t.goal} | {value} | {met} | {t.measurement} |")
+    print()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--towns", type=int, default=100)
-    parser.add_argument("--large", type=int, default=1000, help="towns for the RSS run; 0 skips")
-    parser.add_argument("--postgres", help="PostgreSQL URL for COPY against executemany")
+    parser.add_argument("--large", type=int, default=1000, help="the large corpus; 0 skips")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of ours/baseline/limit")
+    parser.add_argument("--huge", type=int, nargs="?", const=10000, default=0,
+                        help="also build 10,000 towns (1.25 GB of text; make bench-huge)")
+    parser.add_argument("--postgres", help="PostgreSQL URL of a scratch database (emptied)")
     parser.add_argument("--no-make", action="store_true", help="skip timing make (smoke runs)")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF reader (smoke runs)")
     parser.add_argument("--catalogue-towns", type=int, default=0,
@@ -65,57 +211,29 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dutylists-bench-"))
     try:
-        corpus = work / "corpus"
-        files = write_corpus(args.towns, corpus)
-        megabytes = sum(f.stat().st_size for f in files) / 1e6
-        print(f"corpus: {len(files)} text documents, {megabytes:.1f} MB; "
-              f"{os.cpu_count()} cores; Python {sys.version.split()[0]}\n")
-        results = {
-            "ours -j 1": measure(pipeline("build", str(corpus), "--db",
-                                          f"sqlite:///{work / 'ours1.db'}", "-j", "1")),
-            "ours -j 2": measure(pipeline("build", str(corpus), "--db",
-                                          f"sqlite:///{work / 'ours2.db'}", "-j", "2")),
-            "baseline (pandas + BeautifulSoup)": measure(
-                [sys.executable, str(ROOT / "bench" / "baseline.py"), str(corpus),
-                 str(work / "baseline.db")]),
-            "floor (read + split + INSERT)": measure(
-                [sys.executable, str(ROOT / "bench" / "floor.py"), str(corpus),
-                 str(work / "floor.db")]),
-        }
-        print("| run                                |     wall   |   throughput |  peak RSS |")
-        print("|------------------------------------|------------|--------------|-----------|")
-        for name, (wall, rss) in results.items():
-            print(row(name, wall, megabytes, rss))
-        ours, ours2 = results["ours -j 1"][0], results["ours -j 2"][0]
-        baseline, floor = results["baseline (pandas + BeautifulSoup)"][0], results[
-            "floor (read + split + INSERT)"][0]
-        print()
-        targets = [
-            ("baseline ÷ ours -j 1 (target ≥ 10)", baseline / ours),
-            ("baseline ÷ ours -j 2", baseline / ours2),
-            ("ours -j 1 ÷ floor (target ≤ 5)", ours / floor),
-            ("ours -j 2 ÷ floor", ours2 / floor),
-            ("-j 1 ÷ -j 2 (target ≥ 1.6)", ours / ours2),
-        ]
-        if args.large:
-            large = work / "large"
-            write_corpus(args.large, large)
-            _, rss = measure(pipeline("build", str(large), "--db",
-                                      f"sqlite:///{work / 'large.db'}", "-j", "2"))
-            targets.append((f"peak RSS of a {args.large}-town build, MB (target < 500)", rss))
+        print(f"{os.cpu_count()} cores; Python {sys.version.split()[0]}; ours at the default -j\n")
+        targets: list[Target] = []
+        corpora = [args.towns, *([args.large] if args.large else [])]
+        large_wall = 0.0
+        for towns in corpora:
+            corpus = work / f"corpus-{towns}"
+            files = write_corpus(towns, corpus)
+            runs = interleaved(corpus, work, args.rounds)
+            print_runs(towns, sum(f.stat().st_size for f in files) / 1e6, runs)
+            targets += corpus_targets(towns, runs, args.rounds)
+            if towns == args.large:
+                large_wall = statistics.median(r.wall for r in runs["ours"])
+                targets.append(one_town_change(corpus, work / "ours.db", args.rounds + 2))
+                if args.postgres:
+                    targets.append(postgres_target(args.postgres, corpus, 1))  # minutes each
         if not args.no_make:
-            targets.append(("make with nothing changed, s (target < 1)", noop_make()))
-            targets.append(("make after touching one raw file, s", touched_make()))
-        targets.append(("pipeline --help, s (target < 0.3)",
-                        min(measure(pipeline("--help"))[0] for _ in range(5))))
-        if args.postgres:
-            targets.append(("COPY ÷ executemany on PostgreSQL (target ≥ 4)",
-                            copy_speedup(args.postgres, files[:20])))
-        for name, value in targets:
-            print(f"{name:<58} {value:8.2f}")
-        print(f"\nWhere a town's time goes (first {min(20, len(files))} towns, one process; "
-              f"the whole floor is {floor / len(files) * 1000:.1f} ms/town):")
-        for name, ms in stage_costs(files[:20]).items():
+            targets.append(noop_make())
+        if args.huge and args.large:
+            targets += huge_targets(args.huge, args.large, large_wall, work)
+        print_targets(targets)
+        sample = sorted((work / f"corpus-{args.towns}").glob("*.txt"))[:20]
+        print(f"Where a town's time goes (first {len(sample)} towns, one process):")
+        for name, ms in stage_costs(sample).items():
             print(f"{name:<58} {ms:8.1f} ms/town")
         print("\nMatching reworded duties to the previous version (bench/changes.py for the "
               "full grids):\n")
@@ -131,57 +249,6 @@ def main() -> None:
             print_ocr_accuracy()  # says it skipped when the extra is not installed
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def noop_make() -> float:
-    """`make` in the repository right after a `make`: it must find nothing to do."""
-    subprocess.run(["make", "-s"], cwd=ROOT, check=True, capture_output=True)
-    return min(measure(["make", "-s"])[0] for _ in range(3))
-
-
-def touched_make() -> float:
-    """`make` after one raw file's time changes: one build reads raw/, finds each document's
-    normalized JSON current (same bytes, same parser) and the load unchanged."""
-    raw = min(p for p in (ROOT / "raw").iterdir() if not p.name.startswith("."))
-    subprocess.run(["make", "-s"], cwd=ROOT, check=True, capture_output=True)
-    walls = []
-    for _ in range(3):
-        raw.touch()
-        walls.append(measure(["make", "-s"])[0])
-    return min(walls)
-
-
-def copy_speedup(url: str, files: list[Path]) -> float:
-    """Load the same normalized rows by COPY and by SQLAlchemy Core executemany INSERT."""
-    from sqlalchemy import delete
-
-    from pipeline import db, rows, schema
-    from pipeline.builds import normalize_path
-    from pipeline.records import NormalizedDocument
-
-    documents = [d for d in map(normalize_path, files) if isinstance(d, NormalizedDocument)]
-    prepared = [part.steps for d in documents for part in rows.prepare(d).lists.values()]
-    rows = db.Rows(prepared[0].columns, [value for p in prepared for value in p.values])
-    engine = db.open_engine(url)
-    schema.ensure_schema(engine)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM steps")  # rows rolled back by earlier runs slow the index
-    timings = {}
-    for method in ("copy", "executemany"):
-        with engine.begin() as conn:
-            conn.exec_driver_sql("SET session_replication_role = replica")  # no FK checks
-            conn.execute(delete(schema.steps))
-            start = time.perf_counter()
-            if method == "copy":
-                db.copy_rows(conn, schema.steps, rows)
-            else:
-                conn.execute(schema.steps.insert(), rows.dicts())
-            timings[method] = time.perf_counter() - start
-            conn.rollback()
-    engine.dispose()
-    print(f"PostgreSQL: {len(rows.values)} step rows, COPY {timings['copy']:.2f} s, "
-          f"executemany {timings['executemany']:.2f} s")
-    return timings["executemany"] / timings["copy"]
 
 
 if __name__ == "__main__":

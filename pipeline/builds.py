@@ -27,6 +27,8 @@ from pipeline.errors import DatabaseError, SourceError, escape, mask_url, path_t
 from pipeline.records import Finding, NormalizedDocument
 
 if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
     from sqlalchemy import Engine
 
     from pipeline.loads import ListLoad, Published
@@ -246,10 +248,11 @@ def prepare_writing(path: Path, budget: Budget | None, debug: bool, folder: Path
     return prepare_path(path, budget, debug, folder / names[path], reuse)
 
 
-# Workers start from a fork server that has imported these, not from the loading process:
-# a worker's memory limit then measures the document, not the loader's heap, and no process
-# is forked while the pool's own threads run.
-WORKER_MODULES = ["pipeline.builds", "pipeline.documents", "pipeline.db"]
+# Workers start from a fork server that has imported these (pipeline.worker: the modules
+# and the division index), not from the loading process: a worker's memory limit then
+# measures the document, not the loader's heap, and no process is forked while the pool's
+# own threads run.
+WORKER_MODULES = ["pipeline.worker"]
 # A worker is replaced after this many documents, so that its heap cannot creep up to the limit.
 TASKS_PER_WORKER = 50
 
@@ -264,17 +267,29 @@ def run_stage(stage: Callable[[Path, Budget | None, bool], T], paths: list[Path]
     """
     budget = budget or Budget()
     if not paths:
-        return
+        return iter(())
     if not budget.isolated and (jobs <= 1 or len(paths) <= 1):
-        for path in paths:
-            yield path, stage(path, budget, debug)
-        return
-    import multiprocessing
+        return ((path, stage(path, budget, debug)) for path in paths)
+    return in_workers(stage, paths, jobs, budget, debug, start_fork_server())
 
-    from pebble import ProcessPool
+
+def start_fork_server() -> "BaseContext":
+    """The workers' context, its fork server started now: it imports and builds what workers
+    share (WORKER_MODULES) while the loading process opens the database."""
+    import multiprocessing
+    from multiprocessing import forkserver
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(WORKER_MODULES)
+    forkserver.ensure_running()
+    return context
+
+
+def in_workers(stage: Callable[[Path, Budget | None, bool], T], paths: list[Path], jobs: int,
+               budget: Budget, debug: bool,
+               context: "BaseContext") -> Iterator[tuple[Path, T | Finding]]:
+    from pebble import ProcessPool
+
     # A bounded window of submitted documents: the loader may be slower than the workers, and
     # finished documents must not pile up in memory (a province is thousands of towns).
     pool = ProcessPool(max_workers=max(1, min(jobs, len(paths))), max_tasks=TASKS_PER_WORKER,
@@ -434,20 +449,26 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments
                   progress: Callable[[], None] | None = None) -> Iterator[DocumentReport]:
     """Load each document in its own transaction and record the run; yields one report each,
     then one for each file that provides current lists and no longer exists."""
-    from pipeline import db, loads, schema
+    from pipeline import db, loads, schema, search
 
     engine = db.open_engine(url)
     try:
         schema.ensure_schema(engine)
         run_id = db.start_run(engine, arguments)
+        with engine.connect() as conn:
+            bulk_after = search.bulk_after(conn)
+        if engine.dialect.name == "postgresql":
+            search.drop_trigram_indexes(engine)
         counts = {"documents_loaded": 0, "documents_skipped": 0, "documents_failed": 0}
         claims: dict[tuple[int, str], str] = {}  # (place, list) → the file that holds it
         for path, outcome in outcomes:
-            report = load_outcome(engine, run_id, path, outcome, options, claims)
+            report = load_outcome(engine, run_id, path, outcome, options, claims,
+                                  defer_index=counts["documents_loaded"] >= bulk_after)
             counts[f"documents_{report.status}"] += 1
             if progress:
                 progress()
             yield report
+        search.finish_index(engine)
         if (matched := catalogue_step(engine, run_id)) is not None:
             yield matched
         db.finish_run(engine, run_id, counts)
@@ -466,8 +487,11 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments
 
 
 def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
-                 options: LoadOptions, claims: dict[tuple[int, str], str]) -> DocumentReport:
-    from pipeline import db, loads, rows
+                 options: LoadOptions, claims: dict[tuple[int, str], str],
+                 defer_index: bool = False) -> DocumentReport:
+    """Load one document in its own transaction; with defer_index, the search index is left
+    stale in that transaction, for one rebuild at the end of the build (search.finish_index)."""
+    from pipeline import db, loads, rows, search
 
     if isinstance(outcome, Finding):
         return fail(engine, run_id, path_text(path), None, outcome)
@@ -491,6 +515,8 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
                 db.record_document(conn, run_id, doc.path, "skipped", doc)
                 return DocumentReport(doc.path, "skipped", counts, doc.findings,
                                       note=f"the file once loaded as {renamed}" if renamed else None)
+            if defer_index:
+                search.mark_stale(conn)
             done, warnings = loads.load_document(conn, doc, run_id, publication(doc, options),
                                                  options.accept_shrink)
             db.record_document(conn, run_id, doc.path, "loaded", doc)

@@ -59,11 +59,37 @@ def escape_lookalikes(fragment: str) -> str:
     return LOOKALIKE.sub(lambda m: "<" if m.start() in tags else "&lt;", fragment)
 
 
+# The two shapes most portal cells take, read without lxml when nothing else is in them:
+# a list opened and never closed (<ol style="list-style-type: none"> 1.… 2.…) and a run of
+# bare paragraphs (<p>…</p><p>…</p>). No "<" or "&" in the text, no carriage return (the
+# HTML parser's own business); a property test checks they give what lxml gives.
+OPEN_LIST = re.compile(f"\\s*<ol(?:{ATTRIBUTE})*\\s*>([^<&\\r]*)", re.I)
+PARAGRAPHS = re.compile(r"(?:\s*<p>[^<&\r]*</p>)+\s*")
+PARAGRAPH = re.compile(r"<p>([^<]*)</p>")
+
+
+def simple_blocks(fragment: str) -> list[Block] | None:
+    """The blocks of a cell of one of the two common shapes, or None for lxml to read."""
+    if match := OPEN_LIST.fullmatch(fragment):
+        text = match[1].strip()
+        return [Block(text)] if text else []
+    if PARAGRAPHS.fullmatch(fragment):
+        return [Block(text) for part in PARAGRAPH.findall(fragment) if (text := part.strip())]
+    return None
+
+
 def html_blocks(raw: str) -> list[Block]:
     """Blocks of an HTML fragment; an unclosed <ol> simply runs to the end of the cell."""
+    cleaned = CONTROL.sub("", raw)
+    simple = simple_blocks(cleaned)
+    return lxml_blocks(cleaned) if simple is None else simple
+
+
+def lxml_blocks(cleaned: str) -> list[Block]:
+    """Blocks of an HTML fragment (without control characters), as lxml parses it."""
     from lxml import etree
 
-    fragment = escape_lookalikes(DOCUMENT_TAGS.sub("", CONTROL.sub("", raw)))
+    fragment = escape_lookalikes(DOCUMENT_TAGS.sub("", cleaned))
     document = etree.fromstring(f"<html><body>{fragment}</body></html>", html_parser())
     body = document.find("body")
     blocks: list[Block] = []

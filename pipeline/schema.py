@@ -292,7 +292,8 @@ quality_issues = Table(
 schema_state = Table(
     "schema_state", metadata,
     Column("name", Text, primary_key=True),
-    Column("digest", Text, nullable=False, comment="SHA-256 of the DDL this database was made with"),
+    Column("digest", Text, nullable=False, comment="SHA-256 of the DDL this database was made "
+           "with; under search_index, 'stale' while the search index is to be rebuilt"),
 )
 
 # PostgreSQL only: trigram indexes for Chinese substring search (pg_trgm needs a UTF-8 LC_CTYPE).
@@ -335,11 +336,27 @@ def ensure_schema(engine: Engine) -> None:
         check_ids(conn)
         metadata.create_all(conn)
         add_missing_columns(conn)
+        replace_outdated_index(conn)
         for statement in extra_ddl(conn.dialect.name):
             conn.execute(text(statement))
         conn.execute(delete(schema_state).where(schema_state.c.name.in_(("schema", "ids"))))
         conn.execute(schema_state.insert(), [{"name": "schema", "digest": digest},
                                              {"name": "ids", "digest": ID_SCHEME}])
+
+
+def replace_outdated_index(conn: Connection) -> None:
+    """SQLite: drop a search index made another way (before it read its text from the duties)
+    and mark it stale, so that this build makes it again (search.rebuild_index)."""
+    from pipeline import search
+
+    if conn.dialect.name != "sqlite":
+        return
+    made = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :name"),
+                        {"name": search.FTS_TABLE}).scalar()
+    if made is not None and made != search.FTS_DDL.replace(" IF NOT EXISTS", ""):
+        conn.execute(text(f"DROP TABLE {search.FTS_TABLE}"))
+        conn.execute(delete(schema_state).where(schema_state.c.name == search.STALE))
+        conn.execute(schema_state.insert().values(name=search.STALE, digest="stale"))
 
 
 def check_ids(conn: Connection) -> None:
@@ -369,8 +386,9 @@ def extra_ddl(dialect: str) -> list[str]:
     if dialect == "postgresql":
         searching = [TRIGRAM_EXTENSION, *TRIGRAM_INDEXES.values()]
     else:
-        searching = [search.FTS_DDL, search.FTS_MERGE] if search.sqlite_capabilities().trigram else []
-        searching += search.TEXT_VIEW_DDL
+        searching = search.FTS_SOURCE_DDL + search.TEXT_VIEW_DDL
+        if search.sqlite_capabilities().trigram:
+            searching += [search.FTS_DDL, *search.FTS_CONFIG]
     return searching + views.view_ddl(dialect)
 
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.errors import UsageError
 from pipeline.text import normalize_text
@@ -26,10 +27,36 @@ from pipeline.text import normalize_text
 log = logging.getLogger("pipeline")
 
 FTS_TABLE = "duty_search"
-FTS_DDL = f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(title, steps, tokenize='trigram')"
-# Merge index segments 16 at a time, not 4: loads spend a quarter less on the index (each
-# document's transaction writes one segment) and searches stay under a millisecond.
-FTS_MERGE = f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rank) VALUES ('automerge', 16)"
+# The index holds no copy of the text (external content): it reads each duty's title and
+# steps, a line each so that no match spans two, from this view over the base tables.
+FTS_SOURCE = "duty_search_source"
+STEPS_OF_DUTY = ("coalesce((SELECT group_concat(text, char(10)) FROM (SELECT s.text FROM steps s "
+                 "WHERE s.duty_id = d.id ORDER BY s.id)), '')")
+FTS_SOURCE_DDL = [
+    f"DROP VIEW IF EXISTS {FTS_SOURCE}",
+    f"CREATE VIEW {FTS_SOURCE} AS SELECT d.id AS id, d.title AS title, {STEPS_OF_DUTY} AS steps "
+    "FROM duties d ORDER BY d.id",  # in id order: FTS5 flushes whenever a rowid goes down
+]
+FTS_DDL = (f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(title, steps, "
+           f"content='{FTS_SOURCE}', content_rowid='id', tokenize='trigram')")
+FTS_SETTINGS = {
+    # Merge index segments 16 at a time, not 4: a per-document load writes one segment each,
+    # and merging fewer, larger ones cost a quarter less; searches stay under a millisecond.
+    "automerge": 16,
+    # Pending terms held in memory before a segment is written (default 1 MB): a rebuild of
+    # the whole index then writes few, large segments.
+    "hashsize": 16 * 1024 * 1024,
+}
+FTS_CONFIG = [f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rank) VALUES ('{name}', {value})"
+              for name, value in FTS_SETTINGS.items()]
+# A build that loads many documents does not maintain the index per document: it marks the
+# index stale (in the first such document's transaction) and rebuilds it once at the end.
+# Searches never trust a stale index; the next build or search rebuilds it.
+STALE = "search_index"
+# A build switches to one rebuild at the end once it has loaded more documents than this
+# share of the places the database held when it started (all of them in a fresh database):
+# rebuilding costs about a third of indexing the same rows one document at a time.
+BULK_SHARE = 0.25
 # Datasette's table search (?_search=) runs `duty_text MATCH :query` on this view, and the
 # plugin (datasette_plugin.py) makes MATCH the function `matches`: the same terms and hits as
 # `pipeline search`, for terms of any length. It reads every duty: a second per ~100,000.
@@ -76,21 +103,147 @@ def uses_fts(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite" and sqlite_capabilities().trigram
 
 
-def unindex_list(conn: Connection, town_id: int, kind: str) -> None:
-    """Take one list of a place out of the index, before its rows are replaced."""
+def is_stale(conn: Connection) -> bool:
+    """True while the index does not hold every duty as it is (see STALE)."""
+    from pipeline.schema import schema_state
+
+    return conn.execute(select(schema_state.c.digest).where(
+        schema_state.c.name == STALE)).scalar() is not None
+
+
+def mark_stale(conn: Connection) -> None:
+    """Say, in the caller's transaction, that the index no longer follows the duties: what
+    this transaction loads is indexed by rebuild_index, at the end of the build or later."""
+    from pipeline.schema import schema_state
+
+    if uses_fts(conn) and not is_stale(conn):
+        conn.execute(schema_state.insert().values(name=STALE, digest="stale"))
+
+
+def rebuild_index(conn: Connection) -> None:
+    """The whole index written again from the duties, in one go; no longer stale."""
+    from pipeline.schema import schema_state
+
     if uses_fts(conn):
-        conn.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid IN (SELECT id FROM duties "
-                          "WHERE town_id = :town AND list = :list)"),
+        conn.execute(text(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')"))
+    conn.execute(delete(schema_state).where(schema_state.c.name == STALE))
+
+
+def bulk_after(conn: Connection) -> int:
+    """How many documents a build loads with the index maintained before it defers the rest
+    to one rebuild (BULK_SHARE of the places held now; none in a fresh database)."""
+    from pipeline.schema import towns
+
+    if not uses_fts(conn):
+        return 1 << 62
+    return int(BULK_SHARE * conn.execute(select(func.count()).select_from(towns)).scalar_one())
+
+
+def finish_index(engine: Engine) -> None:
+    """At the end of a build: the one rebuild of an index this build (or a crashed one) left
+    stale; on PostgreSQL, the trigram indexes a fresh load went without."""
+    from pipeline.db import writing
+
+    if engine.dialect.name == "postgresql":
+        create_trigram_indexes(engine)
+        return
+    if not sqlite_capabilities().trigram:
+        return
+    with writing(engine) as conn:
+        if is_stale(conn):
+            rebuild_index(conn)
+
+
+# PostgreSQL: a fresh load (no duties yet) goes without the pg_trgm GIN indexes, built once at
+# the end: maintaining them row by row cost more than building them from all the rows. The
+# STALE row says they are missing; dropping and building take this lock without waiting (a
+# build that does not get it leaves the job to the one that has it), and run CONCURRENTLY,
+# so that other builds' loads neither wait for them nor deadlock with them.
+INDEX_LOCK = 0x7472676D696478  # any constant bigint: "trgmidx"
+
+
+def drop_trigram_indexes(engine: Engine) -> None:
+    """PostgreSQL, at the start of a build into a database with no duties: no GIN indexes
+    until finish_index (marked stale first, so that a crash leaves them to be rebuilt)."""
+    from pipeline.schema import TRIGRAM_INDEXES, duties, schema_state
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if conn.execute(select(duties.c.id).limit(1)).first() is not None:
+            return
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": INDEX_LOCK}).scalar():
+            return
+        try:
+            if not is_stale(conn):
+                conn.execute(schema_state.insert().values(name=STALE, digest="stale"))
+            for name in TRIGRAM_INDEXES:
+                conn.execute(text(f"DROP INDEX CONCURRENTLY IF EXISTS {name}"))
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": INDEX_LOCK})
+
+
+def create_trigram_indexes(engine: Engine) -> None:
+    """PostgreSQL: build the GIN indexes a fresh load (or a crashed one) went without."""
+    from pipeline.schema import TRIGRAM_INDEXES, schema_state
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not is_stale(conn):
+            return
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": INDEX_LOCK}).scalar():
+            return
+        try:
+            for name, statement in TRIGRAM_INDEXES.items():
+                valid = conn.execute(text("SELECT i.indisvalid FROM pg_index i JOIN pg_class c "
+                                          "ON c.oid = i.indexrelid WHERE c.relname = :name"),
+                                     {"name": name}).scalar()
+                if valid is False:  # left by a CREATE … CONCURRENTLY that was interrupted
+                    conn.execute(text(f"DROP INDEX CONCURRENTLY IF EXISTS {name}"))
+                conn.execute(text(statement.replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY")))
+            conn.execute(delete(schema_state).where(schema_state.c.name == STALE))
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": INDEX_LOCK})
+
+
+def repair_index(engine: Engine) -> bool:
+    """Rebuild a stale index if the database can be written now; True when it is fresh."""
+    from pipeline.db import writing
+
+    if engine.dialect.name == "postgresql":  # searches are right without the indexes
+        return True
+    if not sqlite_capabilities().trigram:
+        return True
+    with engine.connect() as conn:
+        if not is_stale(conn):
+            return True
+    try:
+        with writing(engine) as conn:
+            if is_stale(conn):
+                log.info("rebuilding the search index (a build did not finish it)")
+                rebuild_index(conn)
+    except SQLAlchemyError as exc:  # read-only, or locked past the busy timeout
+        log.warning("the search index is stale and could not be rebuilt now (%s); searching "
+                    "the tables directly, which is slower; the next build repairs it",
+                    str(getattr(exc, "orig", exc)).strip().splitlines()[0])
+        return False
+    return True
+
+
+def unindex_list(conn: Connection, town_id: int, kind: str) -> None:
+    """Take one list of a place out of the index, before its rows are replaced: an external
+    content index is told the very text it indexed, read from the rows still there."""
+    if uses_fts(conn) and not is_stale(conn):
+        conn.execute(text(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, steps) "
+                          f"SELECT 'delete', d.id, d.title, {STEPS_OF_DUTY} FROM duties d "
+                          "WHERE d.town_id = :town AND d.list = :list ORDER BY d.id"),
                      {"town": town_id, "list": kind})
 
 
 def index_duties(conn: Connection, rows: list[tuple[int, str, str]]) -> None:
-    """rows: (duty id, title, steps), steps joined by newlines so no match spans two.
+    """rows: (duty id, title, steps), steps joined by newlines as FTS_SOURCE joins them.
 
     In ascending id order, as a place's ids are: FTS5 flushes its pending terms whenever a
-    rowid goes down, which made loading twice as slow.
+    rowid goes down, which made loading twice as slow. Nothing while the index is stale.
     """
-    if uses_fts(conn) and rows:
+    if uses_fts(conn) and rows and not is_stale(conn):
         conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE} (rowid, title, steps) VALUES (?, ?, ?)",
                              rows)
 
@@ -130,9 +283,13 @@ def split_query(query: str) -> list[str]:
 
 
 def conditions(conn: Connection, terms: list[str], lists: tuple[str, ...]) -> tuple[str, dict[str, str]]:
-    """The WHERE clause over duties d that every term must satisfy, and its parameters."""
+    """The WHERE clause over duties d that every term must satisfy, and its parameters.
+
+    A stale index is not used: the terms go to the base tables (checked in the query's own
+    read transaction, so a build committing meanwhile cannot make the answer wrong).
+    """
     like = "ILIKE" if conn.dialect.name == "postgresql" else "LIKE"
-    fts = uses_fts(conn)
+    fts = uses_fts(conn) and not is_stale(conn)
     clauses, params = [], {}
     for i, term in enumerate(terms):
         if fts and len(term) >= MIN_TRIGRAM:
@@ -155,15 +312,21 @@ def search_duties(engine: Engine, query: str, lists: tuple[str, ...] = (),
     terms = parse_terms(query)
     if not terms:
         return []
+    repair_index(engine)
     with engine.connect() as conn:
         where, params = conditions(conn, terms, lists)
         rows = conn.execute(text(
             "SELECT d.id, t.name, d.list, d.seq, d.category, d.title FROM duties d "
             f"JOIN towns t ON t.id = d.town_id WHERE {where} "
             "ORDER BY t.name, d.list, d.seq, d.id LIMIT :limit"),
-            {**params, "limit": -1 if limit is None else limit}).all()
+            {**params, "limit": no_limit(conn) if limit is None else limit}).all()
         step_texts = steps_of(conn, [row[0] for row in rows])
     return [hit(row, step_texts.get(row[0], []), terms) for row in rows]
+
+
+def no_limit(conn: Connection) -> int | None:
+    """LIMIT's "all rows": -1 on SQLite, NULL on PostgreSQL (which refuses a negative one)."""
+    return None if conn.dialect.name == "postgresql" else -1
 
 
 def count_duties(engine: Engine, query: str, lists: tuple[str, ...] = ()) -> int:
@@ -171,6 +334,7 @@ def count_duties(engine: Engine, query: str, lists: tuple[str, ...] = ()) -> int
     terms = parse_terms(query)
     if not terms:
         return 0
+    repair_index(engine)
     with engine.connect() as conn:
         where, params = conditions(conn, terms, lists)
         return int(conn.execute(text(f"SELECT count(*) FROM duties d WHERE {where}"),

@@ -256,13 +256,19 @@ CREATE TABLE steps (
 
 CREATE INDEX steps_department ON steps (department_id);
 
-CREATE VIRTUAL TABLE IF NOT EXISTS duty_search USING fts5(title, steps, tokenize='trigram');
+DROP VIEW IF EXISTS duty_search_source;
 
-INSERT INTO duty_search (duty_search, rank) VALUES ('automerge', 16);
+CREATE VIEW duty_search_source AS SELECT d.id AS id, d.title AS title, coalesce((SELECT group_concat(text, char(10)) FROM (SELECT s.text FROM steps s WHERE s.duty_id = d.id ORDER BY s.id)), '') AS steps FROM duties d ORDER BY d.id;
 
 DROP VIEW IF EXISTS duty_text;
 
 CREATE VIEW duty_text AS SELECT d.id AS rowid, d.title || coalesce(char(10) || (SELECT group_concat(s.text, char(10)) FROM steps s WHERE s.duty_id = d.id), '') AS duty_text FROM duties d;
+
+CREATE VIRTUAL TABLE IF NOT EXISTS duty_search USING fts5(title, steps, content='duty_search_source', content_rowid='id', tokenize='trigram');
+
+INSERT INTO duty_search (duty_search, rank) VALUES ('automerge', 16);
+
+INSERT INTO duty_search (duty_search, rank) VALUES ('hashsize', 16777216);
 
 DROP VIEW IF EXISTS catalogue_local;
 

@@ -4,6 +4,7 @@
 
 The build pauses after load_document has written a document's rows and before its
 transaction commits: it writes its pid to MARKER and sleeps, so the test can SIGKILL it.
+With PAUSE_AFTER_LOADS=N in the environment, the first N documents load and commit first.
 Production code holds no hook for this; the wrapper patches it in from here.
 """
 
@@ -18,10 +19,15 @@ from pipeline import loads
 from pipeline.cli import main
 
 
-def pausing(marker: Path, load: Any) -> Any:
+def pausing(marker: Path, load: Any, after: int = 0) -> Any:
+    calls = []
+
     @functools.wraps(load)
     def load_then_pause(*args: Any, **kwargs: Any) -> Any:
         result = load(*args, **kwargs)
+        calls.append(None)
+        if len(calls) <= after:
+            return result
         marker.write_text(str(os.getpid()))
         time.sleep(600)
         return result
@@ -31,5 +37,6 @@ def pausing(marker: Path, load: Any) -> Any:
 
 if __name__ == "__main__":
     marker = Path(sys.argv.pop(1))
-    loads.load_document = pausing(marker, loads.load_document)  # type: ignore[assignment]
+    after = int(os.environ.get("PAUSE_AFTER_LOADS", "0"))
+    loads.load_document = pausing(marker, loads.load_document, after)  # type: ignore[assignment]
     main()

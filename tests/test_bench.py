@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import baseline, floor
+from bench import baseline, floor, limit
 from bench.corpus import names, write_corpus
 from tests.conftest import ROOT
 
@@ -18,25 +18,35 @@ def test_corpus_towns_are_distinct_places(tmp_path: Path) -> None:
                                                ".txt", ".txt", ".txt", ".xlsx"]
 
 
-def test_baseline_and_floor_load_the_text_corpus(tmp_path: Path) -> None:
+def test_baseline_floor_and_limit_load_the_text_corpus(tmp_path: Path) -> None:
     write_corpus(2, tmp_path / "corpus")
     baseline.main(tmp_path / "corpus", tmp_path / "baseline.db")
     floor.main(tmp_path / "corpus", tmp_path / "floor.db")
+    limit.main(tmp_path / "corpus", tmp_path / "limit.db")
     conn = sqlite3.connect(tmp_path / "floor.db")
     assert conn.execute("SELECT count(*) FROM duties").fetchone() == (500,)
     conn.close()
     conn = sqlite3.connect(tmp_path / "baseline.db")
     assert conn.execute("SELECT count(*) FROM duties_cooperative").fetchone() == (214,)
+    # One step per numbered step, not the numbers as steps too (the regex has no group).
+    assert not conn.execute("SELECT count(*) FROM steps WHERE text GLOB '[0-9]*' "
+                            "AND text NOT GLOB '*[^0-9]*'").fetchone()[0]
+    conn.close()
+    conn = sqlite3.connect(tmp_path / "limit.db")
+    assert conn.execute("SELECT count(*) FROM duties").fetchone() == (500,)
+    assert conn.execute("SELECT count(*) FROM duty_search WHERE duty_search MATCH "
+                        "'\"秸秆禁烧\"'").fetchone()[0] > 0
     conn.close()
 
 
 def test_bench_runs_end_to_end() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--towns", "3",
-                             "--large", "0", "--no-make", "--no-pdf", "--no-ocr"], cwd=ROOT,
+                             "--large", "0", "--rounds", "1", "--no-make", "--no-pdf",
+                             "--no-ocr"], cwd=ROOT,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
-    assert "baseline ÷ ours" in result.stdout and "ours -j 2" in result.stdout
-    assert "FTS5 trigram index alone" in result.stdout
+    assert "baseline ÷ ours, 3 towns" in result.stdout and "ours ÷ limit, 3 towns" in result.stdout
+    assert "search index, rebuilt once" in result.stdout
     assert "reworded duties" in result.stdout
 
 
