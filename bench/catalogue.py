@@ -379,6 +379,19 @@ def best_rule(grid: dict[tuple[int, int], Clustered]) -> tuple[tuple[int, int], 
 
 # The report -----------------------------------------------------------------------------------
 
+def catalogue_rule() -> tuple[int, int]:
+    """pipeline.catalogue's SIMILAR and MARGIN, where that module exists (else versions')."""
+    from pipeline import versions
+
+    try:
+        from pipeline import catalogue
+    except ImportError:
+        catalogue = versions  # type: ignore[assignment]
+    similar = getattr(catalogue, "SIMILAR", versions.SIMILAR)
+    margin = getattr(catalogue, "MARGIN", versions.MARGIN)
+    return int(similar), int(margin)
+
+
 def scorer_table(truth: Truth, scorers: dict[str, Scorer] | None = None) -> str:
     from pipeline.versions import MARGIN, SIMILAR
 
@@ -394,9 +407,13 @@ def scorer_table(truth: Truth, scorers: dict[str, Scorer] | None = None) -> str:
              "| scorer | SIMILAR | MARGIN | precision | recall | titles: precision | recall "
              "| items | merged | split | unsure |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, grid in table.items():
-        rules = [(f"{name}, the versions rule", (int(SIMILAR), int(MARGIN))),
+        rules = [(f"{name}, the catalogue's rule", catalogue_rule()),
+                 (f"{name}, the versions rule", (int(SIMILAR), int(MARGIN))),
                  (f"{name}, best of grid", best_rule(grid)[0])]
         for label, rule in rules:
+            if rule not in grid:
+                lines.append(f"| {label} | {rule[0]} | {rule[1]} | (off the grid) | | | | | | | |")
+                continue
             r = grid[rule]
             lines.append(f"| {label} | {rule[0]} | {rule[1]} | {r.duties.precision:.4f} | "
                          f"{r.duties.recall:.4f} | {r.titles.precision:.4f} | "
