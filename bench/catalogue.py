@@ -593,7 +593,7 @@ def scale(towns: int = 2000, seed: int = 19, keep: Path | None = None) -> str:
                  f"({', '.join(f'{d.kind} {len(d.keys)}' for d in lists)}); "
                  f"{os.cpu_count()} cores", "",
                  "| step | wall | peak RSS |", "|---|---|---|"]
-        lines += [f"| {name} | {wall:.1f} s | {rss:.0f} MB |" for name, (wall, rss) in runs.items()]
+        lines += [f"| {name} | {run.wall:.1f} s | {run.rss:.0f} MB |" for name, run in runs.items()]
         if "pipeline catalogue" not in runs:
             lines.append("| pipeline catalogue | (no such command yet) | |")
         return "\n".join(lines)
