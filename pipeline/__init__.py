@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pipeline.notebooks import Database
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # What decides a normalized document's content: a change to any of these is a new parser.
 PARSER_FILES = ["sources.py", "containers.py", "tables.py", "layout.py", "text.py", "steps.py",
@@ -36,7 +36,7 @@ def open_db(url: str = DEFAULT_URL) -> "Database":
 
 @cache
 def parser_version() -> str:
-    """The release plus a digest of the parsing code and vocabulary: "0.2.0+3f2a9c1e".
+    """The release plus a digest of the parsing code and vocabulary: "0.3.0+3f2a9c1e".
 
     The loader skips a document only when both its bytes and this version are unchanged.
     """
