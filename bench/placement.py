@@ -85,7 +85,7 @@ def judge(towns: list[Town]) -> Result:
         for number, town in enumerate(towns):
             for seq, (title, label, reworded) in enumerate(town.lists[kind], start=1):
                 duty_id = len(rows)
-                rows.append(DutyRow(duty_id, number, seq, title, title_key(title), 0, 0, "", 0, None))
+                rows.append(DutyRow(duty_id, number, seq, title, None, title_key(title), 0, 0, "", 0, None))
                 truth[duty_id] = (label, reworded)
         new: dict[str, set[int]] = defaultdict(set)
         for row in rows:

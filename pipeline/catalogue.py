@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, bindparam, delete, select, text, update
+from sqlalchemy import Engine, bindparam, delete, exists, func, select, text, update
 from sqlalchemy.engine import Connection
 
 from pipeline.db import Rows, insert_all, stable_id, writing
@@ -75,7 +75,8 @@ class Item:
     code: str | None = None
     title: str | None = None  # a reference item's own title and category
     category: str | None = None
-    towns: set[int] = field(default_factory=set)  # towns holding it, for the one-town rule
+    towns: set[int] = field(default_factory=set)  # towns being matched that hold it
+    elsewhere: bool = False  # held by a town not being matched (so not an empty item)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class DutyRow:
     town_id: int
     seq: int
     title: str
+    category: str | None
     key: str
     version_id: int
     document_id: int
@@ -205,7 +207,8 @@ def own_item(kind: str, key: str, items: dict[int, Item], *town: int) -> int:
         if found is None:
             items[item_id] = Item(item_id, kind, key, "towns")
             return item_id
-        if found.title_key == key and found.source == "towns" and not found.towns:
+        if (found.title_key == key and found.source == "towns" and not found.towns
+                and not found.elsewhere):
             return item_id
     raise RuntimeError(f"no free catalogue id for {key!r}")  # a thousand collisions: a bug
 
@@ -321,14 +324,15 @@ def match_lists(conn: Connection, run_id: int, rebuild: bool = False,
         clear(conn, lists)
     stale = unmatched(conn) | (only or set())
     outcome = CatalogueOutcome()
+    touched = Touched()
     for kind in lists:
         towns = sorted(town for town, each in stale if each == kind)
         if towns:
             outcome.lists += len(towns)
-            matched, findings = match_list(conn, run_id, kind, towns)
+            matched, findings = match_list(conn, run_id, kind, towns, touched)
             outcome.duties += matched
             outcome.findings += findings
-    collect_garbage(conn)
+    collect_garbage(conn, None if rebuild else touched)
     if outcome.lists:
         outcome.items = {kind: int(n) for kind, n in conn.execute(text(
             "SELECT list, count(*) FROM catalogue_items GROUP BY list ORDER BY list"))}
@@ -346,20 +350,40 @@ def clear(conn: Connection, lists: Sequence[str]) -> None:
 
 
 def unmatched(conn: Connection) -> set[tuple[int, str]]:
-    """(place, list) pairs with a current duty not linked as of its current version."""
+    """(place, list) pairs whose current version is not the one their links were made for:
+    a list with duties and no link of its current version, or an emptied list with links
+    left. A list's links are written all at once (match_list), so one link of the current
+    version means all of them; a probe per current version, not a scan of every duty."""
     query = text("""
-SELECT DISTINCT d.town_id, d.list FROM duties d
-JOIN list_versions v ON v.town_id = d.town_id AND v.list = d.list AND v.is_current
-LEFT JOIN duty_catalogue c ON c.duty_id = d.id AND c.version_id = v.id
-WHERE c.duty_id IS NULL""")
+SELECT v.town_id, v.list FROM list_versions v
+WHERE v.is_current AND NOT EXISTS (
+  SELECT 1 FROM duty_catalogue c
+  WHERE c.town_id = v.town_id AND c.list = v.list AND c.version_id = v.id)
+AND (v.duties > 0 OR EXISTS (
+  SELECT 1 FROM duty_catalogue c WHERE c.town_id = v.town_id AND c.list = v.list))""")
     return {(town, kind) for town, kind in conn.execute(query)}
 
 
-def match_list(conn: Connection, run_id: int, kind: str,
-               towns: list[int]) -> tuple[int, list[Finding]]:
+@dataclass
+class Touched:
+    """What an incremental match changed: the items and distinct titles whose links it
+    forgot or made (only these can be left empty), and for each (item, title, category) the
+    links made less those forgotten: only an item whose count changed is named again. A link
+    made before links kept their wording counts as (item, None, None), so its item is named."""
+
+    items: set[int] = field(default_factory=set)
+    titles: set[int] = field(default_factory=set)
+    wordings: Counter[tuple[int, str | None, str | None]] = field(default_factory=Counter)
+
+    def renamed(self) -> set[int]:
+        return {item for (item, _, _), change in self.wordings.items() if change}
+
+
+def match_list(conn: Connection, run_id: int, kind: str, towns: list[int],
+               touched: Touched) -> tuple[int, list[Finding]]:
     """Match the current duties of one list of these places again; returns how many, and
-    the reviews made."""
-    forget_links(conn, kind, towns)
+    the reviews made. The items and titles whose links change are added to `touched`."""
+    forget_links(conn, kind, towns, touched)
     rows = read_duties(conn, kind, towns)
     items = read_items(conn, kind)
     known = {key: Placement(item, score, method, reason, tuple(map(tuple, json.loads(c or "[]"))))
@@ -379,7 +403,9 @@ def match_list(conn: Connection, run_id: int, kind: str,
         select(catalogue_decisions.c.town_id, catalogue_decisions.c.title_key,
                catalogue_decisions.c.item_id).where(catalogue_decisions.c.list == kind))}
     links = link_duties(kind, rows, known | placed, decisions, items)
-    save_items(conn, kind, items)
+    touched.items |= save_items(conn, kind, items) | {link.item_id for link in links}
+    touched.titles |= {title_id(kind, row.key) for row in rows}
+    touched.wordings.update((link.item_id, link.duty.title, link.duty.category) for link in links)
     if placed:
         conn.execute(catalogue_titles.insert(), [
             {"title_id": title_id(kind, key), "list": kind, "title_key": key,
@@ -391,15 +417,22 @@ def match_list(conn: Connection, run_id: int, kind: str,
         {"duty_id": link.duty.id, "item_id": link.item_id, "score": link.score,
          "method": link.method, "town_id": link.duty.town_id, "list": kind,
          "title_key": link.duty.key, "title_id": title_id(kind, link.duty.key),
-         "version_id": link.duty.version_id} for link in links]))
+         "version_id": link.duty.version_id, "title": link.duty.title,
+         "category": link.duty.category} for link in links]))
     findings = save_reviews(conn, run_id, kind, [link for link in links if link.reason], items)
     return len(links), findings
 
 
-def forget_links(conn: Connection, kind: str, towns: list[int]) -> None:
+def forget_links(conn: Connection, kind: str, towns: list[int], touched: Touched) -> None:
     for chunk in chunks(towns):
-        linked = select(duty_catalogue.c.duty_id).where(duty_catalogue.c.list == kind,
-                                                        duty_catalogue.c.town_id.in_(chunk))
+        where = (duty_catalogue.c.list == kind, duty_catalogue.c.town_id.in_(chunk))
+        for item_id, title, wording, category in conn.execute(
+                select(duty_catalogue.c.item_id, duty_catalogue.c.title_id,
+                       duty_catalogue.c.title, duty_catalogue.c.category).where(*where)):
+            touched.items.add(item_id)
+            touched.titles.add(title)
+            touched.wordings[(item_id, wording, category)] -= 1
+        linked = select(duty_catalogue.c.duty_id).where(*where)
         conn.execute(delete(catalogue_reviews).where(catalogue_reviews.c.duty_id.in_(linked)))
         conn.execute(delete(duty_catalogue).where(duty_catalogue.c.list == kind,
                                                   duty_catalogue.c.town_id.in_(chunk)))
@@ -410,41 +443,43 @@ def read_duties(conn: Connection, kind: str, towns: list[int]) -> list[DutyRow]:
     keys: dict[str, str] = {}  # title → title_key: most titles recur in many towns
     for chunk in chunks(towns):
         query = (select(duties.c.id, duties.c.town_id, duties.c.seq, duties.c.title,
-                        list_versions.c.id, duties.c.document_id, documents.c.path,
+                        duties.c.category, list_versions.c.id, duties.c.document_id, documents.c.path,
                         duties.c.source_line, duties.c.source_sheet)
                  .join(list_versions, (list_versions.c.town_id == duties.c.town_id)
                        & (list_versions.c.list == duties.c.list) & list_versions.c.is_current)
                  .join(documents, documents.c.id == duties.c.document_id)
                  .where(duties.c.list == kind, duties.c.town_id.in_(chunk)))
-        found += [DutyRow(duty, town, seq, title,
+        found += [DutyRow(duty, town, seq, title, category,
                           keys.get(title) or keys.setdefault(title, title_key(title)), version,
                           document, path, line, sheet)
-                  for duty, town, seq, title, version, document, path, line, sheet
+                  for duty, town, seq, title, category, version, document, path, line, sheet
                   in conn.execute(query)]
     return sorted(found, key=lambda row: (row.town_id, row.seq, row.id))
 
 
 def read_items(conn: Connection, kind: str) -> dict[int, Item]:
-    """The list's items, each with the towns its remaining duties are in."""
-    items = {row.id: Item(row.id, kind, row.title_key, row.source, row.code,
-                          row.title if row.source == "reference" else None,
-                          row.category if row.source == "reference" else None)
-             for row in conn.execute(select(catalogue_items).where(catalogue_items.c.list == kind))}
-    for item_id, town in conn.execute(select(duty_catalogue.c.item_id, duty_catalogue.c.town_id)
-                                      .distinct().where(duty_catalogue.c.list == kind)):
-        items[item_id].towns.add(town)
-    return items
+    """The list's items, each marked when a duty of a town not being matched holds it (the
+    towns being matched have had their links forgotten): a probe per item, not a scan."""
+    held = exists().where(duty_catalogue.c.item_id == catalogue_items.c.id)
+    return {row.id: Item(row.id, kind, row.title_key, row.source, row.code,
+                         row.title if row.source == "reference" else None,
+                         row.category if row.source == "reference" else None,
+                         elsewhere=row.held)
+            for row in conn.execute(select(catalogue_items, held.label("held"))
+                                    .where(catalogue_items.c.list == kind))}
 
 
-def save_items(conn: Connection, kind: str, items: dict[int, Item]) -> None:
-    """Insert the items made by this match (name_items gives them their titles)."""
+def save_items(conn: Connection, kind: str, items: dict[int, Item]) -> set[int]:
+    """Insert the items made by this match (name_items gives them their titles); their ids."""
     present = set(conn.execute(select(catalogue_items.c.id).where(
         catalogue_items.c.list == kind)).scalars())
-    fresh = [{"id": item.id, "list": item.list, "title": item.title_key,
-              "title_key": item.title_key, "category": None, "code": None, "source": item.source}
-             for item in items.values() if item.id not in present]
+    fresh = [item for item in items.values() if item.id not in present]
     if fresh:
-        conn.execute(catalogue_items.insert(), fresh)
+        conn.execute(catalogue_items.insert(), [
+            {"id": item.id, "list": item.list, "title": item.title_key,
+             "title_key": item.title_key, "category": None, "code": None, "source": item.source}
+            for item in fresh])
+    return {item.id for item in fresh}
 
 
 def save_reviews(conn: Connection, run_id: int, kind: str, links: list[Link],
@@ -489,37 +524,49 @@ def review_finding(kind: str, link: Link, titles: dict[int, str]) -> Finding:
                            f"link DUTY ITEM or split DUTY decides)", raw=link.duty.title)
 
 
-def collect_garbage(conn: Connection) -> None:
-    """Drop links of duties gone (a list forgotten), items left without a duty (reference
-    items stay) and titles no duty has; give every item its canonical title and category."""
-    conn.execute(delete(duty_catalogue).where(~duty_catalogue.c.duty_id.in_(select(duties.c.id))))
-    conn.execute(delete(catalogue_reviews).where(~catalogue_reviews.c.duty_id.in_(
-        select(duty_catalogue.c.duty_id))))
-    empty = select(catalogue_items.c.id).where(
-        catalogue_items.c.source == "towns",
-        ~catalogue_items.c.id.in_(select(duty_catalogue.c.item_id)))
-    conn.execute(delete(catalogue_titles).where(catalogue_titles.c.item_id.in_(empty)))
-    conn.execute(text("""
-DELETE FROM catalogue_titles WHERE NOT EXISTS (
-  SELECT 1 FROM duty_catalogue c WHERE c.title_id = catalogue_titles.title_id)"""))
-    conn.execute(delete(catalogue_items).where(catalogue_items.c.id.in_(empty)))
-    name_items(conn)
+def collect_garbage(conn: Connection, touched: Touched | None = None) -> None:
+    """Drop items left without a duty (reference items stay) and titles no duty has, and give
+    items their canonical title and category: every item, or with `touched` (an incremental
+    match, whose forgotten links it has dropped itself) only those whose links changed. With
+    every item, links of duties gone (a place forgotten) are dropped first."""
+    if touched is None:
+        conn.execute(delete(duty_catalogue).where(
+            ~duty_catalogue.c.duty_id.in_(select(duties.c.id))))
+        conn.execute(delete(catalogue_reviews).where(~catalogue_reviews.c.duty_id.in_(
+            select(duty_catalogue.c.duty_id))))
+    for chunk in [None] if touched is None else chunks(sorted(touched.items)):
+        empty = select(catalogue_items.c.id).where(
+            catalogue_items.c.source == "towns",
+            ~exists().where(duty_catalogue.c.item_id == catalogue_items.c.id),
+            *([] if chunk is None else [catalogue_items.c.id.in_(chunk)]))
+        conn.execute(delete(catalogue_titles).where(catalogue_titles.c.item_id.in_(empty)))
+        conn.execute(delete(catalogue_items).where(catalogue_items.c.id.in_(empty)))
+    unlinked = ~exists().where(duty_catalogue.c.title_id == catalogue_titles.c.title_id)
+    for chunk in [None] if touched is None else chunks(sorted(touched.titles)):
+        conn.execute(delete(catalogue_titles).where(
+            unlinked, *([] if chunk is None else [catalogue_titles.c.title_id.in_(chunk)])))
+    name_items(conn, None if touched is None else touched.renamed())
 
 
-def name_items(conn: Connection) -> None:
-    """Each item's canonical title and category from its duties (a reference item keeps its own)."""
+def name_items(conn: Connection, only: set[int] | None = None) -> None:
+    """Each item's canonical title and category from its duties (a reference item keeps its
+    own): of every item, or of those `only` names."""
     wordings: dict[int, list[tuple[str | None, int]]] = defaultdict(list)
     categories: dict[int, list[tuple[str | None, int]]] = defaultdict(list)
-    for item_id, title, category, number in conn.execute(text("""
-SELECT c.item_id, d.title, d.category, count(*) FROM duty_catalogue c
-JOIN duties d ON d.id = c.duty_id
-JOIN catalogue_items i ON i.id = c.item_id AND i.source = 'towns'
-GROUP BY c.item_id, d.title, d.category""")):
-        wordings[item_id].append((title, number))
-        categories[item_id].append((category, number))
-    current = {row.id: (row.title, row.category) for row in conn.execute(
-        select(catalogue_items.c.id, catalogue_items.c.title, catalogue_items.c.category)
-        .where(catalogue_items.c.source == "towns"))}
+    current: dict[int, tuple[str, str | None]] = {}
+    for chunk in [None] if only is None else chunks(sorted(only)):
+        mine = [] if chunk is None else [catalogue_items.c.id.in_(chunk)]
+        for item_id, title, category, number in conn.execute(
+                select(duty_catalogue.c.item_id, duties.c.title, duties.c.category, func.count())
+                .join(duties, duties.c.id == duty_catalogue.c.duty_id)
+                .join(catalogue_items, catalogue_items.c.id == duty_catalogue.c.item_id)
+                .where(catalogue_items.c.source == "towns", *mine)
+                .group_by(duty_catalogue.c.item_id, duties.c.title, duties.c.category)):
+            wordings[item_id].append((title, number))
+            categories[item_id].append((category, number))
+        current.update((row.id, (row.title, row.category)) for row in conn.execute(
+            select(catalogue_items.c.id, catalogue_items.c.title, catalogue_items.c.category)
+            .where(catalogue_items.c.source == "towns", *mine)))
     changed = [{"item": item_id, "new_title": title, "new_category": category}
                for item_id, found in wordings.items()
                if (title := canonical(found), category := canonical(categories[item_id]))

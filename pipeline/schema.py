@@ -219,6 +219,9 @@ duty_catalogue = Table(
     Column("title_id", BigInteger, nullable=False, comment="its catalogue_titles row"),
     Column("version_id", BigInteger, nullable=False,
            comment="the list version matched: another current version is matched again"),
+    Column("title", Text, comment="the duty's title when matched (its item is named again only "
+                                  "when the wordings it holds change)"),
+    Column("category", Text, comment="the duty's category when matched"),
     Index("duty_catalogue_item", "item_id", "town_id"),
     Index("duty_catalogue_town", "town_id", "list"),
     Index("duty_catalogue_title", "title_id"),

@@ -122,6 +122,8 @@ CREATE TABLE duty_catalogue (
 	title_key TEXT NOT NULL, 
 	title_id BIGINT NOT NULL, 
 	version_id BIGINT NOT NULL, 
+	title TEXT, 
+	category TEXT, 
 	PRIMARY KEY (duty_id), 
 	FOREIGN KEY(item_id) REFERENCES catalogue_items (id)
 );

@@ -226,9 +226,9 @@ def test_two_duties_of_one_town_never_share_an_item() -> None:
     items = {1: Item(1, "basic", "加强宣传教育", "towns")}
     titles = {"加强宣传教育": Placement(1, 100.0, "exact"),
               "深入开展宣传教育": Placement(1, 72.0, "similar")}
-    rows_ = [DutyRow(10, 5, 1, "深入开展宣传教育", "深入开展宣传教育", 1, 1, "a.txt", 3, None),
-             DutyRow(11, 5, 2, "加强宣传教育", "加强宣传教育", 1, 1, "a.txt", 4, None),
-             DutyRow(12, 6, 1, "深入开展宣传教育", "深入开展宣传教育", 1, 1, "b.txt", 3, None)]
+    rows_ = [DutyRow(10, 5, 1, "深入开展宣传教育", None, "深入开展宣传教育", 1, 1, "a.txt", 3, None),
+             DutyRow(11, 5, 2, "加强宣传教育", None, "加强宣传教育", 1, 1, "a.txt", 4, None),
+             DutyRow(12, 6, 1, "深入开展宣传教育", None, "深入开展宣传教育", 1, 1, "b.txt", 3, None)]
     links = {link.duty.id: link for link in link_duties("basic", rows_, titles, {}, items)}
     assert links[11].item_id == 1 and links[12].item_id == 1  # the other town keeps the match
     assert links[10].item_id not in (1,) and links[10].reason == "same-town"
@@ -498,3 +498,53 @@ def test_a_forgotten_town_leaves_the_catalogue(towns: list[NormalizedDocument],
         == [("凉州户镇", "cooperative", 5)]
     assert rows(url, "SELECT list, count(*) FROM catalogue_items GROUP BY list ORDER BY list") \
         == [("basic", 106), ("cooperative", 107), ("withdrawn", 37)]
+
+
+def test_a_build_names_only_the_items_it_changed_as_naming_them_all_would(
+        towns: list[NormalizedDocument], tmp_path: Path) -> None:
+    """A build drops and names again only the items whose links it changed; naming every item
+    afterwards (collect_garbage over the whole catalogue) changes nothing, and an item whose
+    commonest wording or category moved to another town's has taken it."""
+    from pipeline.catalogue import collect_garbage
+
+    url = f"sqlite:///{tmp_path / 'duties.db'}"
+    load(url, towns)
+    item = items_of(url)
+    rights, security = item[("凉州户镇", "basic", 22)], item[("凉州户镇", "basic", 40)]
+
+    def named(item_id: int) -> tuple[str, str]:
+        [found] = rows(url, "SELECT title, category FROM catalogue_items WHERE id = :i", i=item_id)
+        return found
+
+    def named_all_again() -> None:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            collect_garbage(conn)
+        engine.dispose()
+
+    def edited(town: str, seq: int, title: str | None, category: str) -> Callable[..., Any]:
+        def edit(kind: str, cells: list[str]) -> list[str] | None:
+            kept = second(kind, cells) if town == "乐土驿镇" else third(kind, cells)
+            if kept is None or kind != "basic":
+                return kept
+            if int(cells[0]) == seq:
+                return [kept[0], category, title or kept[2], *kept[3:]]
+            return [kept[0], "社会治理", *kept[2:]] if int(cells[0]) == 40 else kept
+        return edit
+
+    assert named(rights) == ("负责本镇“双拥”工作", "党的建设")  # 2 towns of 3 word it so
+    # 乐土驿镇 words duty 22 as 包家店镇 does (now 2 of 3) and files duty 40 elsewhere (1 of 3).
+    load(url, [normalized(tmp_path, "乐土驿镇", town_text(
+        "乐土驿镇", edited("乐土驿镇", 22, REWORDED[22], "党的建设"), LOCAL))])
+    before = dump(url)
+    named_all_again()
+    assert dump(url) == before
+    assert named(rights) == (REWORDED[22], "党的建设")
+    assert named(security)[1] == "平安法治"
+    # 包家店镇 files duty 40 there too: 2 of 3.
+    load(url, [normalized(tmp_path, "包家店镇", town_text(
+        "包家店镇", edited("包家店镇", 22, None, "党的建设")))])
+    before = dump(url)
+    named_all_again()
+    assert dump(url) == before
+    assert named(security)[1] == "社会治理"
