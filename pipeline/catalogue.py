@@ -64,6 +64,8 @@ SIMILAR = 40.0
 CATALOGUE_LOCK = 0x636174616C6F67  # any constant bigint: "catalog"
 LISTS = ("basic", "cooperative", "withdrawn")
 CHUNK = 500  # ids per IN (…) list
+# Places whose duties are linked at a time (their titles are placed all together first).
+TOWNS_AT_ONCE = 100
 
 
 @dataclass
@@ -126,6 +128,8 @@ def place_titles(kind: str, known: dict[str, int], new: dict[str, set[int]],
     """
     import numpy as np
 
+    if not new:
+        return {}
     # Every order here is by title, not by the database's row order: SQLite and PostgreSQL
     # must break ties alike.
     references = {item.title_key: item.id for item in sorted(items.values(), key=lambda i: i.id)
@@ -381,10 +385,14 @@ class Touched:
 
 def match_list(conn: Connection, run_id: int, kind: str, towns: list[int],
                touched: Touched) -> tuple[int, list[Finding]]:
-    """Match the current duties of one list of these places again; returns how many, and
-    the reviews made. The items and titles whose links change are added to `touched`."""
+    """Match the current duties of one list of these places again; returns how many, and the
+    reviews made. The items and titles whose links change are added to `touched`.
+
+    The distinct titles are placed all at once (which places hold each is all they need);
+    the duties are then linked TOWNS_AT_ONCE places at a time, so that memory holds one
+    batch's duties, not a whole list's (ten thousand towns are 2.5 million duties)."""
     forget_links(conn, kind, towns, touched)
-    rows = read_duties(conn, kind, towns)
+    keys: dict[str, str] = {}  # title → title_key: most titles recur in many towns
     items = read_items(conn, kind)
     known = {key: Placement(item, score, method, reason, tuple(map(tuple, json.loads(c or "[]"))))
              for key, item, score, method, reason, c in conn.execute(
@@ -393,34 +401,43 @@ def match_list(conn: Connection, run_id: int, kind: str, towns: list[int],
                         catalogue_titles.c.reason, catalogue_titles.c.candidates)
                  .where(catalogue_titles.c.list == kind))}
     new: dict[str, set[int]] = defaultdict(set)
-    for row in rows:
-        if row.key in known:
-            items[known[row.key].item_id].towns.add(row.town_id)
+    for key, holders in read_titles(conn, kind, towns, keys).items():
+        if key in known:
+            items[known[key].item_id].towns |= holders
         else:
-            new[row.key].add(row.town_id)
+            new[key] = holders
     placed = place_titles(kind, {key: p.item_id for key, p in known.items()}, new, items)
-    decisions = {(town, key): item for town, key, item in conn.execute(
-        select(catalogue_decisions.c.town_id, catalogue_decisions.c.title_key,
-               catalogue_decisions.c.item_id).where(catalogue_decisions.c.list == kind))}
-    links = link_duties(kind, rows, known | placed, decisions, items)
-    touched.items |= save_items(conn, kind, items) | {link.item_id for link in links}
-    touched.titles |= {title_id(kind, row.key) for row in rows}
-    touched.wordings.update((link.item_id, link.duty.title, link.duty.category) for link in links)
+    known |= placed
+    ids = {key: title_id(kind, key) for key in set(keys.values())}
+    touched.items |= save_items(conn, kind, items)
     if placed:
         conn.execute(catalogue_titles.insert(), [
-            {"title_id": title_id(kind, key), "list": kind, "title_key": key,
+            {"title_id": ids[key], "list": kind, "title_key": key,
              "item_id": p.item_id, "score": p.score,
              "method": p.method, "reason": p.reason,
              "candidates": json.dumps(p.candidates) if p.candidates else None}
             for key, p in placed.items()])
-    insert_all(conn, duty_catalogue, Rows.of(duty_catalogue, [
-        {"duty_id": link.duty.id, "item_id": link.item_id, "score": link.score,
-         "method": link.method, "town_id": link.duty.town_id, "list": kind,
-         "title_key": link.duty.key, "title_id": title_id(kind, link.duty.key),
-         "version_id": link.duty.version_id, "title": link.duty.title,
-         "category": link.duty.category} for link in links]))
-    findings = save_reviews(conn, run_id, kind, [link for link in links if link.reason], items)
-    return len(links), findings
+    decisions = {(town, key): item for town, key, item in conn.execute(
+        select(catalogue_decisions.c.town_id, catalogue_decisions.c.title_key,
+               catalogue_decisions.c.item_id).where(catalogue_decisions.c.list == kind))}
+    touched.titles |= set(ids.values())
+    matched, findings = 0, []
+    for batch in chunks(towns, TOWNS_AT_ONCE):
+        rows = read_duties(conn, kind, batch, keys)
+        links = link_duties(kind, rows, known, decisions, items)
+        touched.items |= save_items(conn, kind, items) | {link.item_id for link in links}
+        touched.wordings.update((link.item_id, link.duty.title, link.duty.category)
+                                for link in links)
+        insert_all(conn, duty_catalogue, Rows.of(duty_catalogue, [
+            {"duty_id": link.duty.id, "item_id": link.item_id, "score": link.score,
+             "method": link.method, "town_id": link.duty.town_id, "list": kind,
+             "title_key": link.duty.key, "title_id": ids[link.duty.key],
+             "version_id": link.duty.version_id, "title": link.duty.title,
+             "category": link.duty.category} for link in links]))
+        matched += len(links)
+        findings += save_reviews(conn, run_id, kind, [link for link in links if link.reason],
+                                 items)
+    return matched, findings
 
 
 def forget_links(conn: Connection, kind: str, towns: list[int], touched: Touched) -> None:
@@ -438,17 +455,35 @@ def forget_links(conn: Connection, kind: str, towns: list[int], touched: Touched
                                                   duty_catalogue.c.town_id.in_(chunk)))
 
 
-def read_duties(conn: Connection, kind: str, towns: list[int]) -> list[DutyRow]:
-    found: list[DutyRow] = []
-    keys: dict[str, str] = {}  # title → title_key: most titles recur in many towns
+def current_duties(kind: str, towns: list[int], *columns: Any) -> Any:
+    """The current duties of one list of these places: a query of `columns`."""
+    return (select(*columns)
+            .join(list_versions, (list_versions.c.town_id == duties.c.town_id)
+                  & (list_versions.c.list == duties.c.list) & list_versions.c.is_current)
+            .where(duties.c.list == kind, duties.c.town_id.in_(towns)))
+
+
+def read_titles(conn: Connection, kind: str, towns: list[int],
+                keys: dict[str, str]) -> dict[str, set[int]]:
+    """Each distinct normalized title of the list's current duties → the places holding it;
+    `keys` (title → title_key) is filled as titles are seen."""
+    holders: dict[str, set[int]] = defaultdict(set)
     for chunk in chunks(towns):
-        query = (select(duties.c.id, duties.c.town_id, duties.c.seq, duties.c.title,
-                        duties.c.category, list_versions.c.id, duties.c.document_id, documents.c.path,
-                        duties.c.source_line, duties.c.source_sheet)
-                 .join(list_versions, (list_versions.c.town_id == duties.c.town_id)
-                       & (list_versions.c.list == duties.c.list) & list_versions.c.is_current)
-                 .join(documents, documents.c.id == duties.c.document_id)
-                 .where(duties.c.list == kind, duties.c.town_id.in_(chunk)))
+        for town, title in conn.execute(current_duties(kind, chunk, duties.c.town_id,
+                                                       duties.c.title).distinct()):
+            holders[keys.get(title) or keys.setdefault(title, title_key(title))].add(town)
+    return holders
+
+
+def read_duties(conn: Connection, kind: str, towns: list[int],
+                keys: dict[str, str]) -> list[DutyRow]:
+    found: list[DutyRow] = []
+    for chunk in chunks(towns):
+        query = current_duties(kind, chunk, duties.c.id, duties.c.town_id, duties.c.seq,
+                               duties.c.title, duties.c.category, list_versions.c.id,
+                               duties.c.document_id, documents.c.path, duties.c.source_line,
+                               duties.c.source_sheet).join(
+            documents, documents.c.id == duties.c.document_id)
         found += [DutyRow(duty, town, seq, title, category,
                           keys.get(title) or keys.setdefault(title, title_key(title)), version,
                           document, path, line, sheet)
@@ -582,6 +617,6 @@ def title_id(kind: str, key: str) -> int:
     return stable_id("title", kind, key)
 
 
-def chunks(values: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]
+def chunks(values: list[int], size: int = CHUNK) -> Iterable[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]

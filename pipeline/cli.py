@@ -542,20 +542,35 @@ def report(out: Path, url: str) -> None:
 
 def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"]],
                    total: int, debug: bool, exit_zero: bool = False) -> None:
-    """Run a build, show progress, print findings as path:line: message, set the exit status."""
+    """Run a build, show progress, print findings as path:line: message, set the exit status.
+
+    Each document's findings are printed as it is done (above the progress bar), and only its
+    summary line is kept for the end: a build of ten thousand towns does not hold every
+    finding it met."""
     from rich.console import Console
     from rich.progress import Progress
 
     from pipeline.errors import PipelineError, escape
     from pipeline.findings import fold_findings
 
-    console = Console(stderr=True, highlight=False)
-    reports: list[DocumentReport] = []
+    console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+    summaries: list[str] = []
+    failed = False
     try:
         with Progress(console=console, transient=True, disable=total < 2) as progress:
             task = progress.add_task("documents", total=total)
             for item in run(lambda: progress.advance(task)):
-                reports.append(item)
+                # An unchanged document's findings were printed when it was loaded; its
+                # summary counts them.
+                if item.status != "skipped":
+                    for line in fold_findings(sorted(
+                            item.findings, key=lambda f: (f.path, f.sheet or "", f.line or 0))):
+                        console.print(line, markup=False)
+                summaries.append(item.summary())
+                if not item.reconciled:
+                    summaries.append(f"{escape(item.path)}: error: rows read do not add up to "
+                                     "duties + quarantined")
+                failed = failed or item.errors > 0 or not item.reconciled
     except (PipelineError, OSError) as exc:
         if debug:
             raise
@@ -570,18 +585,8 @@ def run_and_report(run: Callable[[Callable[[], None]], Iterable["DocumentReport"
         click.echo(escape(f"error: internal error ({type(exc).__name__}: {exc}); rerun with "
                           "--debug and report the traceback"), err=True)
         sys.exit(EXIT_BUG)
-    # An unchanged document's findings were printed when it was loaded; its summary counts them.
-    findings = sorted((f for r in reports if r.status != "skipped" for f in r.findings),
-                      key=lambda f: (f.path, f.sheet or "", f.line or 0))
-    for line in fold_findings(findings):  # one line per cause, not one per quarantined row
-        click.echo(line, err=True)
-    failed = False
-    for item in reports:
-        click.echo(item.summary())
-        if not item.reconciled:
-            click.echo(f"{escape(item.path)}: error: rows read do not add up to duties + "
-                       "quarantined")
-        failed = failed or item.errors > 0 or not item.reconciled
+    for line in summaries:
+        click.echo(line)
     if failed and not exit_zero:
         sys.exit(EXIT_DATA)
 

@@ -187,6 +187,23 @@ def test_three_towns_give_the_catalogue_the_issue_asks_for_on_both_databases(
     assert dump(sqlite_url) == dump(pg_url)
 
 
+def test_places_matched_a_batch_at_a_time_give_the_same_catalogue(
+        towns: list[NormalizedDocument], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large build links the duties of TOWNS_AT_ONCE places at a time (memory holds one
+    batch's duties): here one place at a time, and the catalogue is the same."""
+    from pipeline import catalogue
+
+    monkeypatch.setattr(catalogue, "TOWNS_AT_ONCE", 1)
+    url = f"sqlite:///{tmp_path / 'duties.db'}"
+    reports = load(url, towns)
+    assert reports[-1].summary().startswith("catalogue: 740 duties of 9 lists matched")
+    check_done_when(url)
+    monkeypatch.undo()
+    whole = f"sqlite:///{tmp_path / 'whole.db'}"
+    load(whole, towns)
+    assert dump(url) == dump(whole)
+
+
 def test_a_rebuild_gives_the_same_catalogue(towns: list[NormalizedDocument],
                                             tmp_path: Path) -> None:
     from pipeline.catalogue import rebuild_catalogue
