@@ -3,7 +3,8 @@
 Times the first N documents (default 20) through normalize, prepare and load into a fresh
 SQLite database, then the search index's rebuild alone on the same rows, and one town
 loaded again into that database (the index kept per document, as on a small build).
-Within normalize, the two conservation checks are timed as they run.
+Within normalize, the two conservation checks are timed as they run; within the load, the
+catalogue step.
 """
 
 import sys
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,12 +25,12 @@ def stage_costs(files: list[Path]) -> dict[str, float]:
     process, and CPU time holds steady on a busy machine where wall time does not)."""
     from sqlalchemy import create_engine
 
-    from pipeline import search
+    from pipeline import builds, documents, search
     from pipeline.builds import LoadOptions, load_outcomes, normalize_path
     from pipeline.records import NormalizedDocument
     from pipeline.rows import Prepared, prepare
 
-    checks = timing_checks()
+    checks = timing(documents, "check_rows", "check_text")
     start = time.process_time()
     documents = [d for d in map(normalize_path, files) if isinstance(d, NormalizedDocument)]
     normalized = time.process_time()
@@ -37,8 +39,10 @@ def stage_costs(files: list[Path]) -> dict[str, float]:
     ready = time.process_time()
     with tempfile.TemporaryDirectory() as work:
         url = f"sqlite:///{work}/stages.db"
+        catalogue = timing(builds, "catalogue_step")
         reports = list(load_outcomes(url, [(Path(p.path), p) for p in prepared], ["bench"]))
         loaded = time.process_time()
+        catalogue.restore()
         assert all(r.status == "loaded" for r in reports), [r.summary() for r in reports]
         engine = create_engine(url)
         with engine.begin() as conn:  # the fresh build's own last step, once more
@@ -58,29 +62,27 @@ def stage_costs(files: list[Path]) -> dict[str, float]:
         "prepare (ids and rows)": (ready - normalized) / towns,
         "load into a fresh SQLite database, search index included": (loaded - ready) / towns,
         "  of which the search index, rebuilt once at the end": index / towns,
+        "  of which the catalogue, every list matched": catalogue.spent["catalogue_step"] / towns,
         "load one town again, search index kept per document": reload * 1000,
     }
 
 
 @dataclass
 class Timed:
-    """Functions of pipeline.documents wrapped, from here, to add up the time they take."""
+    """Functions of a module wrapped, from here, to add up the time they take."""
 
+    module: ModuleType
     originals: dict[str, Callable[..., Any]]
     spent: dict[str, float] = field(default_factory=dict)
 
     def restore(self) -> None:
-        from pipeline import documents
-
         for name, function in self.originals.items():
-            setattr(documents, name, function)
+            setattr(self.module, name, function)
 
 
-def timing_checks() -> Timed:
-    """Time the two conservation checks (documents.check_rows, check_text) as they run."""
-    from pipeline import documents
-
-    timed = Timed({name: getattr(documents, name) for name in ("check_rows", "check_text")})
+def timing(module: ModuleType, *names: str) -> Timed:
+    """Time these functions of `module` as they run, until restore()."""
+    timed = Timed(module, {name: getattr(module, name) for name in names})
     for name, function in timed.originals.items():
         timed.spent[name] = 0.0
 
@@ -91,7 +93,7 @@ def timing_checks() -> Timed:
             finally:
                 timed.spent[_name] += time.process_time() - start
 
-        setattr(documents, name, wrapper)
+        setattr(module, name, wrapper)
     return timed
 
 
