@@ -585,18 +585,25 @@ def collect_garbage(conn: Connection, touched: Touched | None = None) -> None:
 
 def name_items(conn: Connection, only: set[int] | None = None) -> None:
     """Each item's canonical title and category from its duties (a reference item keeps its
-    own): of every item, or of those `only` names."""
+    own): of every item, or of those `only` names. The wordings are the links' own; a link
+    made before links kept them reads its duty's."""
     wordings: dict[int, list[tuple[str | None, int]]] = defaultdict(list)
     categories: dict[int, list[tuple[str | None, int]]] = defaultdict(list)
     current: dict[int, tuple[str, str | None]] = {}
+    link = duty_catalogue.c
     for chunk in [None] if only is None else chunks(sorted(only)):
-        mine = [] if chunk is None else [catalogue_items.c.id.in_(chunk)]
-        for item_id, title, category, number in conn.execute(
-                select(duty_catalogue.c.item_id, duties.c.title, duties.c.category, func.count())
-                .join(duties, duties.c.id == duty_catalogue.c.duty_id)
-                .join(catalogue_items, catalogue_items.c.id == duty_catalogue.c.item_id)
-                .where(catalogue_items.c.source == "towns", *mine)
-                .group_by(duty_catalogue.c.item_id, duties.c.title, duties.c.category)):
+        mine = [catalogue_items.c.source == "towns",
+                *([] if chunk is None else [catalogue_items.c.id.in_(chunk)])]
+        kept = (select(link.item_id, link.title, link.category, func.count())
+                .join(catalogue_items, catalogue_items.c.id == link.item_id)
+                .where(link.title.is_not(None), *mine)
+                .group_by(link.item_id, link.title, link.category))
+        older = (select(link.item_id, duties.c.title, duties.c.category, func.count())
+                 .join(duties, duties.c.id == link.duty_id)
+                 .join(catalogue_items, catalogue_items.c.id == link.item_id)
+                 .where(link.title.is_(None), *mine)
+                 .group_by(link.item_id, duties.c.title, duties.c.category))
+        for item_id, title, category, number in conn.execute(kept.union_all(older)):
             wordings[item_id].append((title, number))
             categories[item_id].append((category, number))
         current.update((row.id, (row.title, row.category)) for row in conn.execute(

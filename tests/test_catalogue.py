@@ -550,6 +550,15 @@ def test_a_build_names_only_the_items_it_changed_as_naming_them_all_would(
         return edit
 
     assert named(rights) == ("负责本镇“双拥”工作", "党的建设")  # 2 towns of 3 word it so
+    # Links made by 0.3.0 kept no wording: items are named from their duties then.
+    before = dump(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE duty_catalogue SET title = NULL, category = NULL"))
+        conn.execute(text("UPDATE catalogue_items SET title = '?', category = NULL"))
+    engine.dispose()
+    named_all_again()
+    assert dump(url) == before
     # 乐土驿镇 words duty 22 as 包家店镇 does (now 2 of 3) and files duty 40 elsewhere (1 of 3).
     load(url, [normalized(tmp_path, "乐土驿镇", town_text(
         "乐土驿镇", edited("乐土驿镇", 22, REWORDED[22], "党的建设"), LOCAL))])
