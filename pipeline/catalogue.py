@@ -32,7 +32,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Engine, bindparam, delete, exists, func, select, text, update
 from sqlalchemy.engine import Connection
@@ -92,8 +92,7 @@ class Placement:
     candidates: tuple[tuple[int, float], ...] = ()
 
 
-@dataclass(frozen=True)
-class DutyRow:
+class DutyRow(NamedTuple):  # a tuple: a list's duties are read by the hundred thousand
     id: int
     town_id: int
     seq: int
@@ -107,8 +106,7 @@ class DutyRow:
     sheet: str | None
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     duty: DutyRow
     item_id: int
     score: float | None
@@ -244,6 +242,8 @@ def link_duties(kind: str, rows: Sequence[DutyRow], titles: dict[str, Placement]
     for index, link in enumerate(links):
         held[(link.duty.town_id, link.item_id)].append(index)
     for (town, item_id), indexes in held.items():
+        if len(indexes) == 1:
+            continue
         ranked = sorted(indexes, key=lambda i: (links[i].method != "manual",
                                                 -(links[i].score or 100.0), links[i].duty.seq))
         for index in ranked[1:]:
@@ -256,7 +256,8 @@ def link_duties(kind: str, rows: Sequence[DutyRow], titles: dict[str, Placement]
     # in the towns that hold both: there they are two duties.
     holding = {(link.duty.town_id, link.item_id) for link in links}
     return [Link(link.duty, link.item_id, link.score, link.method)
-            if settled_apart(link, titles[link.duty.key], holding) else link for link in links]
+            if link.reason == "same-town" and settled_apart(link, titles[link.duty.key], holding)
+            else link for link in links]
 
 
 def settled_apart(link: Link, placement: Placement, held: set[tuple[int, int]]) -> bool:
@@ -428,16 +429,18 @@ def match_list(conn: Connection, run_id: int, kind: str, towns: list[int],
         touched.items |= save_items(conn, kind, items) | {link.item_id for link in links}
         touched.wordings.update((link.item_id, link.duty.title, link.duty.category)
                                 for link in links)
-        insert_all(conn, duty_catalogue, Rows.of(duty_catalogue, [
-            {"duty_id": link.duty.id, "item_id": link.item_id, "score": link.score,
-             "method": link.method, "town_id": link.duty.town_id, "list": kind,
-             "title_key": link.duty.key, "title_id": ids[link.duty.key],
-             "version_id": link.duty.version_id, "title": link.duty.title,
-             "category": link.duty.category} for link in links]))
+        insert_all(conn, duty_catalogue, Rows(LINK_COLUMNS, [
+            (link.duty.id, link.item_id, link.score, link.method, link.duty.town_id, kind,
+             link.duty.key, ids[link.duty.key], link.duty.version_id, link.duty.title,
+             link.duty.category) for link in links]))
         matched += len(links)
         findings += save_reviews(conn, run_id, kind, [link for link in links if link.reason],
                                  items)
     return matched, findings
+
+
+LINK_COLUMNS = ("duty_id", "item_id", "score", "method", "town_id", "list", "title_key",
+                "title_id", "version_id", "title", "category")
 
 
 def forget_links(conn: Connection, kind: str, towns: list[int], touched: Touched) -> None:
@@ -470,7 +473,7 @@ def read_titles(conn: Connection, kind: str, towns: list[int],
     holders: dict[str, set[int]] = defaultdict(set)
     for chunk in chunks(towns):
         for town, title in conn.execute(current_duties(kind, chunk, duties.c.town_id,
-                                                       duties.c.title).distinct()):
+                                                       duties.c.title).distinct()).all():
             holders[keys.get(title) or keys.setdefault(title, title_key(title))].add(town)
     return holders
 
@@ -488,7 +491,7 @@ def read_duties(conn: Connection, kind: str, towns: list[int],
                           keys.get(title) or keys.setdefault(title, title_key(title)), version,
                           document, path, line, sheet)
                   for duty, town, seq, title, category, version, document, path, line, sheet
-                  in conn.execute(query)]
+                  in conn.execute(query).all()]
     return sorted(found, key=lambda row: (row.town_id, row.seq, row.id))
 
 
