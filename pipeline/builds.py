@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.budgets import MIB, Budget, over
-from pipeline.errors import DatabaseError, SourceError, escape, mask_url, path_text
+from pipeline.errors import DatabaseError, PipelineError, SourceError, escape, mask_url, path_text
 from pipeline.records import Finding, NormalizedDocument
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 Status = Literal["loaded", "skipped", "failed", "normalized", "missing"]
 Outcome = NormalizedDocument | Finding
-Loadable = Union["Prepared", NormalizedDocument, Finding]
+Loadable = Union["Prepared", NormalizedDocument, Finding, "Unchanged"]
 T = TypeVar("T")
 
 
@@ -98,6 +98,23 @@ class DocumentReport:
         return (f"{path}: {verb}{note}; rows read {counts.rows_read} = {counts.duties} duties "
                 f"+ {counts.quarantined} quarantined; {self.errors} errors, "
                 f"{self.warnings} warnings{lists}")
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """A file whose bytes, read by this parser, are what every list it holds shows now, as
+    the database said before the build began: it is skipped without being read again."""
+
+    path: str
+    document_id: int
+    town_id: int
+    town: str
+    lists: tuple[str, ...]
+    rows_read: int
+    duties: int
+    quarantined: int
+    errors: int  # its findings when it was loaded
+    warnings: int
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -241,6 +258,102 @@ def prepare_paths(paths: list[Path], jobs: int = 1, budget: Budget | None = None
     names = normalized_names(paths)
     return run_stage(partial(prepare_writing, folder=normalized, names=names, reuse=reuse),
                      paths, jobs, budget, debug)
+
+
+def prepare_changed(url: str, paths: list[Path], jobs: int = 1, budget: Budget | None = None,
+                    debug: bool = False, normalized: Path | None = None,
+                    force: bool = False) -> Iterator[tuple[Path, Loadable]]:
+    """prepare_paths for the files that changed, in order with an Unchanged for each file the
+    database already holds as it is (its JSON, with `normalized`, up to date too): a build
+    after one file changed reads that file, not the whole folder. With `force`, every file."""
+    same = {} if force else unchanged_files(url, paths, normalized, budget or Budget())
+    changed = prepare_paths([p for p in paths if p not in same], jobs, budget, debug,
+                            normalized, reuse=not force)
+    for path in paths:
+        yield (path, same[path]) if path in same else next(changed)
+
+
+def unchanged_files(url: str, paths: list[Path], normalized: Path | None,
+                    budget: Budget) -> dict[Path, Unchanged]:
+    """The files whose present bytes were loaded under this parser version, from this path, and
+    provide every current list they ever provided; {} when the database is not there yet."""
+    from sqlalchemy import func, inspect, select
+
+    from pipeline import db, parser_version
+    from pipeline.schema import documents, list_versions, quality_issues, towns
+
+    try:
+        engine = db.open_engine(url, existing=True)
+    except PipelineError:
+        return {}
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("list_versions"):
+                return {}
+            loaded = {row.sha256: row for row in conn.execute(
+                select(documents, towns.c.name.label("town"))
+                .join(towns, towns.c.id == documents.c.town_id)
+                .where(documents.c.parser_version == parser_version()))}
+            if not loaded:
+                return {}
+            held: dict[int, dict[str, bool]] = {}
+            for document, kind, current, version in conn.execute(select(
+                    list_versions.c.document_id, list_versions.c.list, list_versions.c.is_current,
+                    list_versions.c.parser_version)):
+                # every list the file provided: its current version comes from this file
+                held.setdefault(document, {})[kind] = (held.get(document, {}).get(kind, False)
+                                                       or (current and version == parser_version()))
+            severities: dict[int, dict[str, int]] = {}
+            for document, severity, number in conn.execute(
+                    select(quality_issues.c.document_id, quality_issues.c.severity, func.count())
+                    .join(documents, (documents.c.id == quality_issues.c.document_id)
+                          & (documents.c.findings_run_id == quality_issues.c.run_id))
+                    .group_by(quality_issues.c.document_id, quality_issues.c.severity)):
+                severities.setdefault(document, {})[severity] = number
+    except SQLAlchemyError:
+        return {}  # whatever it is, the build itself will meet it and say so
+    finally:
+        engine.dispose()
+    names = normalized_names(paths) if normalized is not None else {}
+    same: dict[Path, Unchanged] = {}
+    for path in paths:
+        digest = file_digest(path, budget)
+        row = loaded.get(digest) if digest else None
+        lists = held.get(row.id, {}) if row else {}
+        if (row is None or row.path != path_text(path) or not lists or not all(lists.values())
+                or (normalized is not None
+                    and not json_made_from(normalized / names[path], digest or ""))):
+            continue
+        counts = severities.get(row.id, {})
+        same[path] = Unchanged(row.path, row.id, row.town_id, row.town, tuple(lists),
+                               row.rows_read,
+                               row.duties_loaded, row.rows_quarantined, counts.get("error", 0),
+                               counts.get("warning", 0))
+    return same
+
+
+def file_digest(path: Path, budget: Budget) -> str | None:
+    """The sha256 of a regular file within the byte budget; None for anything else."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > budget.max_bytes:
+            return None
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def json_made_from(json_path: Path, digest: str) -> bool:
+    """True when the normalized JSON there was made from these bytes by this parser (its
+    identity fields come first: only its head is read)."""
+    from pipeline import parser_version
+
+    try:
+        with json_path.open("rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return False
+    return digest.encode() in head and parser_version().encode() in head
 
 
 def prepare_writing(path: Path, budget: Budget | None, debug: bool, folder: Path,
@@ -496,17 +609,19 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
     if isinstance(outcome, Finding):
         return fail(engine, run_id, path_text(path), None, outcome)
     doc = rows.prepare(outcome) if isinstance(outcome, NormalizedDocument) else outcome
-    counts = Counts.of_prepared(doc)
+    counts = Counts(doc.rows_read, doc.duties, doc.quarantined)
     rivals = sorted({claims[key] for kind in doc.lists if (key := (doc.town_id, kind)) in claims
                      and claims[key] != doc.path})
     claims.update({(doc.town_id, kind): claims.get((doc.town_id, kind), doc.path)
                    for kind in doc.lists})
     if rivals:
-        return fail(engine, run_id, doc.path, doc, Finding(
+        return fail(engine, run_id, doc.path, None if isinstance(doc, Unchanged) else doc, Finding(
             path=doc.path, code="same-list", severity="error",
             message=f"holds {'、'.join(doc.lists)} of {doc.town}, as {'、'.join(rivals)} in this "
                     "build does; neither is loaded over the other: keep one of the files (or "
                     "build them one at a time, the later as a new version)"))
+    if isinstance(doc, Unchanged):
+        return skip_unchanged(engine, run_id, doc, counts)
     try:
         with db.writing(engine) as conn:
             db.lock_place(conn, doc.town_id)
@@ -532,6 +647,40 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
             path=doc.path, code="load", severity="error",
             message=f"database refused the document, nothing of it was written: {reason}"))
     return DocumentReport(doc.path, "loaded", counts, [*doc.findings, *warnings], done)
+
+
+def skip_unchanged(engine: "Engine", run_id: int, doc: Unchanged, counts: Counts) -> DocumentReport:
+    """Record an unchanged file as skipped, once its lists are seen to be still its own (a
+    build of the same place in between fails it: it was not read, so build again)."""
+    from pipeline import db, loads, parser_version
+
+    with db.writing(engine) as conn:
+        db.lock_place(conn, doc.town_id)
+        current = loads.current_versions(conn, doc.town_id)
+        if all(kind in current and current[kind].document_id == doc.document_id
+               and current[kind].parser_version == parser_version() for kind in doc.lists):
+            db.record_document(conn, run_id, doc.path, "skipped", doc)
+            return SkippedReport(doc.path, "skipped", counts, [], counts_of=(doc.errors,
+                                                                               doc.warnings))
+    return fail(engine, run_id, doc.path, None, Finding(
+        path=doc.path, code="load", severity="error",
+        message="another build changed its place while this one ran, and it was not read "
+                "again; build again"))
+
+
+@dataclass
+class SkippedReport(DocumentReport):
+    """An unchanged file's report: its findings are those recorded when it was loaded, counted."""
+
+    counts_of: tuple[int, int] = (0, 0)  # errors, warnings
+
+    @property
+    def errors(self) -> int:
+        return self.counts_of[0]
+
+    @property
+    def warnings(self) -> int:
+        return self.counts_of[1]
 
 
 @dataclass

@@ -104,7 +104,7 @@ def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, accept_shri
           published: "datetime | None", normalized: Path | None, max_bytes: int, max_cells: int,
           max_memory: int, timeout: float, debug: bool) -> None:
     """Read, normalize and load documents or folders (default raw/)."""
-    from pipeline.builds import LoadOptions, discover, load_outcomes, prepare_paths
+    from pipeline.builds import LoadOptions, discover, load_outcomes, prepare_changed
     from pipeline.errors import UsageError, escape
 
     try:
@@ -117,7 +117,7 @@ def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, accept_shri
     except OSError as exc:
         fail(exc)
     budget = Budget(max_bytes, max_cells, max_memory, timeout)
-    outcomes = prepare_paths(files, jobs, budget, debug, normalized, reuse=not force)
+    outcomes = prepare_changed(url, files, jobs, budget, debug, normalized, force)
     options = LoadOptions(force, accept_shrink, published.date() if published else None)
     run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], options, tick),
                    len(files), debug)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -40,9 +40,6 @@ from pipeline.schema import (
     run_documents,
     runs,
 )
-
-if TYPE_CHECKING:
-    from pipeline.rows import Prepared
 
 # Every id is below 10^15: exact in JavaScript (Datasette's JSON, 2^53), in float64 (pandas
 # reading a CSV column with blanks) and in a spreadsheet's 15 significant digits.
@@ -237,8 +234,19 @@ def finish_run(engine: Engine, run_id: int, counts: dict[str, int]) -> None:
         conn.execute(update(runs).where(runs.c.id == run_id).values(finished_at=now(), **counts))
 
 
+class Counted(Protocol):
+    """A document's counts (rows.Prepared, builds.Unchanged)."""
+
+    @property
+    def rows_read(self) -> int: ...
+    @property
+    def duties(self) -> int: ...
+    @property
+    def quarantined(self) -> int: ...
+
+
 def record_document(conn: Connection, run_id: int, path: str, status: str,
-                    prepared: "Prepared | None") -> None:
+                    prepared: Counted | None) -> None:
     """One run_documents row."""
     conn.execute(run_documents.insert().values(
         run_id=run_id, path=path, status=status,
