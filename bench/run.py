@@ -113,20 +113,28 @@ def corpus_targets(towns: int, runs: dict[str, list[Run]], rounds: int) -> list[
             Target(f"ours ÷ limit, {towns:,} towns", over_limit, "≤ 2", over_limit <= 2, how)]
 
 
-def one_town_change(corpus: Path, database: Path, rounds: int) -> Target:
-    """One town's list re-published (one title changed), built into the 1,000-town database:
-    `pipeline build FILE --db …`, as after editing one file; median of `rounds`."""
+def one_town_change(corpus: Path, database: Path, rounds: int) -> list[Target]:
+    """One town's list re-published (one title changed), built into the 1,000-town database,
+    two ways: `pipeline build FILE --db …` (the file alone), and `pipeline build CORPUS --db …`
+    (the folder, as make does: the other files are skipped unread); medians of `rounds`."""
     town = sorted(corpus.glob("*.txt"))[len(list(corpus.glob("*.txt"))) // 2]
     original = town.read_text(encoding="utf-8")
-    walls = []
-    for index in range(rounds):
-        town.write_text(original.replace("推荐县级以上党代表工作", f"推荐党代表工作{index}"),
-                        encoding="utf-8")
-        walls.append(measure(pipeline("build", str(town), "--db", f"sqlite:///{database}")).wall)
+    targets = []
+    for offset, (what, built) in enumerate((("the file", town), ("the folder", corpus))):
+        walls = []
+        for index in range(rounds):
+            town.write_text(original.replace("推荐县级以上党代表工作",
+                                             f"推荐党代表工作{offset * rounds + index}"),
+                            encoding="utf-8")
+            walls.append(measure(pipeline("build", str(built), "--db",
+                                          f"sqlite:///{database}")).wall)
+        wall = statistics.median(walls)
+        targets.append(Target(f"one-town change in a 1,000-town database ({what} built), s",
+                              wall, "≤ 0.3", wall <= 0.3,
+                              f"`pipeline build {'TOWN' if built == town else 'CORPUS'} --db` "
+                              f"with one title changed, median of {rounds}"))
     town.write_text(original, encoding="utf-8")
-    wall = statistics.median(walls)
-    return Target("one-town change in a 1,000-town database, s", wall, "≤ 0.3", wall <= 0.3,
-                  f"`pipeline build TOWN --db` with one title changed, median of {rounds}")
+    return targets
 
 
 def noop_make() -> Target:
@@ -223,7 +231,7 @@ def main() -> None:
             targets += corpus_targets(towns, runs, args.rounds)
             if towns == args.large:
                 large_wall = statistics.median(r.wall for r in runs["ours"])
-                targets.append(one_town_change(corpus, work / "ours.db", args.rounds + 2))
+                targets += one_town_change(corpus, work / "ours.db", args.rounds + 2)
                 if args.postgres:
                     targets.append(postgres_target(args.postgres, corpus, 1))  # minutes each
         if not args.no_make:
