@@ -9,7 +9,7 @@ catch-alls and abbreviations live in vocab/departments.toml.
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from pipeline.findings import Collector
 from pipeline.records import Department, Duty, DutyDepartment, Town
@@ -298,10 +298,16 @@ def mention_finder(town: Town, known: Iterable[str]) -> Callable[[str], list[str
     masks = re.compile("|".join(map(re.escape, masked)))
 
     def find(text: str) -> list[str]:
-        text = masks.sub(lambda match: "〇" * len(match[0]), text)
-        return [name for name in pattern.findall(text) if not name.endswith(not_endings)]
+        return mentions(pattern, masks.sub(lambda match: "〇" * len(match[0]), text), not_endings)
 
     return find
+
+
+@lru_cache(maxsize=8192)
+def mentions(pattern: re.Pattern[str], text: str, not_endings: tuple[str, ...]) -> list[str]:
+    """The names `pattern` finds in a masked step text; step texts recur from town to town
+    of a county, and their patterns with them. The list is shared: callers only read it."""
+    return [name for name in pattern.findall(text) if not name.endswith(not_endings)]
 
 
 def collect_departments(resolved: Iterable[Canonical]) -> list[Department]:
@@ -370,42 +376,45 @@ def resolve_departments(duties: list[Duty], town: Town,
 def link_duty(duty: Duty, resolve: "Resolver", find_mentions: Callable[[str], list[str]],
               unlinked: list[tuple[Duty, str, str]]) -> Duty:
     """The duty with canonical names; a spelling that may stand for several departments is
-    linked to none and put on `unlinked` as (duty, written, role)."""
-    links = []
+    linked to none and put on `unlinked` as (duty, written, role).
+
+    A duty keeps the first link per department and role. A mention becomes a record only
+    once it is kept: step texts name the same department again and again.
+    """
+    links: dict[tuple[str, str], DutyDepartment | str] = {}  # a mention: its spelling
     for link in duty.departments:
         canonical = resolve(link.written)
         if canonical.candidates:
             unlinked.append((duty, link.written, link.role))
-        else:
-            links.append(link.model_copy(update={"department": canonical.name,
-                                                 "note": canonical.note}))
+        elif (canonical.name, link.role) not in links:
+            same = (link.department, link.note) == (canonical.name, canonical.note)
+            links[canonical.name, link.role] = link if same else link.model_copy(
+                update={"department": canonical.name, "note": canonical.note})
     steps = []
     for step in duty.steps:
         written = [step.department] if step.department else []  # a sub-heading, as written
         if step.department:
             heading = resolve(step.department)
-            step = step.model_copy(update={"department": None if heading.candidates
-                                           else heading.name})
+            department = None if heading.candidates else heading.name
+            if department != step.department:
+                step = step.model_copy(update={"department": department})
         steps.append(step)
         for name in [*written, *find_mentions(step.text)]:
             canonical = resolve(name)
             if canonical.candidates:
                 unlinked.append((duty, name, "mentioned"))
             else:
-                links.append(DutyDepartment(department=canonical.name, role="mentioned",
-                                            written=name))
-    return duty.model_copy(update={"steps": steps, "departments": unique(links)})
+                links.setdefault((canonical.name, "mentioned"), name)
+    kept = [link if isinstance(link, DutyDepartment) else mention(department, link)
+            for (department, _), link in links.items()]
+    return duty.model_copy(update={"steps": steps, "departments": kept})
 
 
-def unique(links: list[DutyDepartment]) -> list[DutyDepartment]:
-    """The first link per department and role."""
-    seen: set[tuple[str, str]] = set()
-    kept = []
-    for link in links:
-        if (link.department, link.role) not in seen:
-            seen.add((link.department, link.role))
-            kept.append(link)
-    return kept
+@lru_cache(maxsize=4096)
+def mention(department: str, written: str) -> DutyDepartment:
+    """The link of a department named in step text: frozen, so one record serves every duty
+    (and every town of a county) that names it so."""
+    return DutyDepartment(department=department, role="mentioned", written=written)
 
 
 def warn_ambiguous(unlinked: list[tuple[Duty, str, str]], resolved: dict[str, Canonical],
