@@ -18,11 +18,10 @@ class Collector:
     def add(self, severity: Severity, code: str, message: str, line: int | None = None,
             field: str | None = None, raw: str | None = None, sheet: str | None = None) -> None:
         """Record a finding; a warning already said for the same line and field is said once."""
-        if severity == "warning" and any(
-            (f.line, f.field, f.code, f.message) == (line, field, code, message)
-            for f in self.findings[-20:]
-        ):
-            return
+        if severity == "warning":
+            for f in self.findings[-20:]:
+                if f.message == message and f.line == line and f.field == field and f.code == code:
+                    return
         self.findings.append(Finding(path=self.path, sheet=sheet, line=line, field=field,
                                      code=code, severity=severity, message=message, raw=raw))
 

@@ -169,7 +169,9 @@ def check_heading_used(heading: tuple[str, int] | None, steps: int, context: Con
 def clean_step(piece: Piece, context: Context) -> str:
     """Step text without its mark, HTML, trailing ；/; or stray whitespace; fixes are warnings."""
     cleaned = context.found.clean(piece.body, context.line, context.field, context.sheet)
-    return TRAILING.sub("", cleaned)
+    if not cleaned or cleaned[-1] in "；;" or cleaned[-1].isspace():  # else TRAILING cannot match
+        return TRAILING.sub("", cleaned)
+    return cleaned
 
 
 def check_number(piece: Piece, previous: int | None, section: str | None,

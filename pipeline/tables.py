@@ -28,7 +28,6 @@ from pipeline.vocabulary import headers, layouts, numbering, titles
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # Any tag, for reading a header or 序号 cell's words: those cells hold no "<" of their own.
 ANY_TAG = re.compile(r"<[^<>]*>")
-SPACES = re.compile(r"\s+")
 FULL_WIDTH = str.maketrans({chr(0xFF10 + i): chr(0x30 + i) for i in range(10)}
                            | {chr(0xFF21 + i): chr(0x41 + i) for i in range(26)})
 FULL_WIDTH_CHAR = re.compile("[\uff10-\uff19\uff21-\uff3a]")
@@ -119,7 +118,7 @@ def cell_words(cell: str) -> str:
     """
     if "<" in cell or "&" in cell:
         cell = html.unescape(ANY_TAG.sub("", cell))
-    words = SPACES.sub("", cell)
+    words = "".join(cell.split())  # str.split's whitespace is the regex's \s, faster
     return words.translate(FULL_WIDTH) if FULL_WIDTH_CHAR.search(words) else words
 
 
