@@ -51,6 +51,29 @@ class Collector:
         self.add("error", f"row-{code}", message, row.line, field, row.raw, row.sheet)
 
 
+@dataclass(frozen=True)
+class Note:
+    """A finding without its line and sheet, as a Recorder keeps it."""
+
+    severity: Severity
+    code: str
+    message: str
+    field: str | None
+    raw: str | None
+
+
+@dataclass
+class Recorder(Collector):
+    """A Collector that keeps each finding as a Note, in order and without dropping repeats,
+    for a Collector to add again at the right line and sheet (steps.cell_steps)."""
+
+    notes: list[Note] = field(default_factory=list)
+
+    def add(self, severity: Severity, code: str, message: str, line: int | None = None,
+            field: str | None = None, raw: str | None = None, sheet: str | None = None) -> None:
+        self.notes.append(Note(severity, code, message, field, raw))
+
+
 def fold_findings(findings: Iterable[Finding]) -> Iterator[str]:
     """The findings as report lines, one per cause: a run of quarantined rows of one file with
     the same code and message (the rows of a list whose header is missing) is one line.
