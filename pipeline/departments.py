@@ -291,23 +291,45 @@ def mention_finder(town: Town, known: Iterable[str]) -> Callable[[str], list[str
     # A branch is named for the innermost jurisdiction, with or without its mark (镇海分局).
     stems = {levels[0].name, levels[0].name.removesuffix(levels[0].mark)} if levels else set()
     branches = tuple(stem for stem in stems if len(stem) > 1)
-    pattern = mention_pattern(places, tuple(j.mark for j in levels), tuple(sorted(known)),
+    matcher = mention_matcher(places, tuple(j.mark for j in levels), tuple(sorted(known)),
                               tuple(sorted(branches)))
-    not_endings = tuple(vocabulary().names.not_endings)
-    masked = sorted({town.name, *vocabulary().names.not_departments}, key=len, reverse=True)
-    masks = re.compile("|".join(map(re.escape, masked)))
 
     def find(text: str) -> list[str]:
-        return mentions(pattern, masks.sub(lambda match: "〇" * len(match[0]), text), not_endings)
+        # Where the town's name is not written, the masks of any town do the same.
+        return mentions(matcher, town.name if town.name in text else "", text)
 
     return find
 
 
+@dataclass(frozen=True, eq=False)
+class Matcher:
+    """A mention_pattern as a cache key: hashed by identity, where hashing the pattern itself
+    hashes its compiled code (microseconds, for every step)."""
+
+    pattern: re.Pattern[str]
+
+
+@cache
+def mention_matcher(places: tuple[str, ...], marks: tuple[str, ...], known: tuple[str, ...],
+                    branches: tuple[str, ...]) -> Matcher:
+    return Matcher(mention_pattern(places, marks, known, branches))
+
+
+@lru_cache(maxsize=64)  # one per town: a county's worth, not every town of a build
+def mask_pattern(town: str) -> re.Pattern[str]:
+    """The town's own name and bodies of no jurisdiction, longest first."""
+    masked = {town, *vocabulary().names.not_departments} - {""}
+    return re.compile("|".join(map(re.escape, sorted(masked, key=len, reverse=True))))
+
+
+# Step texts recur from town to town of a county, and the county's patterns with them.
 @lru_cache(maxsize=8192)
-def mentions(pattern: re.Pattern[str], text: str, not_endings: tuple[str, ...]) -> list[str]:
-    """The names `pattern` finds in a masked step text; step texts recur from town to town
-    of a county, and their patterns with them. The list is shared: callers only read it."""
-    return [name for name in pattern.findall(text) if not name.endswith(not_endings)]
+def mentions(matcher: Matcher, town: str, text: str) -> list[str]:
+    """The names the matcher finds in `text` once `town` (unless "") and the bodies of no
+    jurisdiction are blanked out. The list is shared: callers only read it."""
+    text = mask_pattern(town).sub(lambda match: "〇" * len(match[0]), text)
+    not_endings = tuple(vocabulary().names.not_endings)
+    return [name for name in matcher.pattern.findall(text) if not name.endswith(not_endings)]
 
 
 def collect_departments(resolved: Iterable[Canonical]) -> list[Department]:

@@ -40,6 +40,8 @@ class Collector:
     def visible(self, raw: str, line: int, field: str, sheet: str | None = None) -> str:
         """`raw` without invisible format characters (Unicode Cf: U+202E and the like), which
         would make 党的建设 and a look-alike two categories; their removal is a warning."""
+        if raw.isprintable():  # most cells: nothing to remove (strip_format says so, slower)
+            return raw
         text, removed = strip_format(raw)
         if removed:
             self.add("warning", "text-fixed", f"{field}: invisible format characters removed "
