@@ -18,6 +18,8 @@ from pipeline.vocabulary import DepartmentsVocabulary, departments_vocabulary
 VOCABULARY_FILE = "pipeline/vocab/departments.toml"
 HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 OPENING, CLOSING = "（([【", "）)]】"
+SEPARATING = "、，,"  # between departments in one cell
+SEPARATORS = re.compile(f"[{SEPARATING}]")
 
 
 @dataclass(frozen=True)
@@ -119,12 +121,19 @@ def split_departments(cell: str) -> list[str]:
     split_departments("县委宣传部（县文明办、县网信办）、县公安局")
     -> ["县委宣传部（县文明办、县网信办）", "县公安局"]
     """
+    if not any(bracket in cell for bracket in OPENING + CLOSING):  # most cells: a plain split
+        return [part.strip() for part in SEPARATORS.split(cell) if part.strip()]
+    return split_bracketed(cell)
+
+
+def split_bracketed(cell: str) -> list[str]:
+    """split_departments without the shortcut for a cell with no brackets; the two agree."""
     parts: list[str] = []
     current: list[str] = []
     depth = 0
     for char in cell:
         depth += (char in OPENING) - (char in CLOSING)
-        if char in "、，," and depth <= 0:
+        if char in SEPARATING and depth <= 0:
             parts.append("".join(current))
             current = []
         else:
