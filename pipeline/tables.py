@@ -59,8 +59,14 @@ class Row:
     @property
     def single(self) -> str | None:
         """The one text of a row that holds one (a title, perhaps merged across columns)."""
-        texts = {cell.strip() for cell in self.cells if cell.strip()}
-        return texts.pop() if len(texts) == 1 else None
+        found = None
+        for cell in self.cells:
+            text = cell.strip()
+            if text and text != found:
+                if found is not None:
+                    return None  # a second text: most rows, known from their first cells
+                found = text
+        return found
 
     @property
     def filled(self) -> list[str]:
