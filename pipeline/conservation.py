@@ -196,7 +196,7 @@ def heading_marks() -> re.Pattern[str]:
 
 
 # Cells recur from town to town of a county: their letters are read once.
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)  # about 0.8 KB an entry
 def letters(text: str) -> str:
     """The letters a check compares: letters("<p>一、审核：1.审核材料；</p>") -> "审核审核材料"."""
     if "<" in text or "&" in text:

@@ -121,8 +121,9 @@ def parse_steps(raw: str, party: Party, context: Context) -> list[Step]:
 
 
 # The same cells recur from town to town of a county (a county's departments write the
-# upper duties once for all its towns): each distinct cell is read once.
-@lru_cache(maxsize=4096)
+# upper duties once for all its towns): each distinct cell is read once. An entry holds
+# about 5 KB; 2,048 are about two counties' cells (the sample has about 600).
+@lru_cache(maxsize=2048)
 def cell_steps(raw: str, party: Party, field: str,
                places: tuple[str, ...]) -> tuple[tuple[Step, ...], tuple[Note, ...]]:
     """parse_steps without a place in a document: the steps, and the findings as notes that

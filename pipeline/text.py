@@ -40,7 +40,7 @@ class Cleaned:
 
 
 # Titles and steps recur from town to town of a county: the same text is cleaned once.
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=8192)  # about 0.3 KB an entry
 def normalize_text(raw: str) -> Cleaned:
     """Clean one piece of text and say what changed.
 
