@@ -20,6 +20,7 @@ HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 OPENING, CLOSING = "（([【", "）)]】"
 SEPARATING = "、，,"  # between departments in one cell
 SEPARATORS = re.compile(f"[{SEPARATING}]")
+BRACKETS = re.compile(f"[{re.escape(OPENING + CLOSING)}]")
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def split_departments(cell: str) -> list[str]:
     split_departments("县委宣传部（县文明办、县网信办）、县公安局")
     -> ["县委宣传部（县文明办、县网信办）", "县公安局"]
     """
-    if not any(bracket in cell for bracket in OPENING + CLOSING):  # most cells: a plain split
+    if not BRACKETS.search(cell):  # most cells: a plain split
         return [part.strip() for part in SEPARATORS.split(cell) if part.strip()]
     return split_bracketed(cell)
 

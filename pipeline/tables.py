@@ -287,7 +287,8 @@ def continues(row: Row, above: Row) -> bool:
     if not seq:
         return SEQ.fullmatch(cell_words(above.cells[0])) is not None
     return (SEQ.fullmatch(seq) is not None and len(row.cells) > 1 and len(above.cells) > 1
-            and [cell_words(c) for c in row.cells[:2]] == [cell_words(c) for c in above.cells[:2]])
+            and seq == cell_words(above.cells[0])  # most rows: another 序号, the titles unread
+            and cell_words(row.cells[1]) == cell_words(above.cells[1]))
 
 
 def join_rows(above: Row, row: Row) -> Row:
