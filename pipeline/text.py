@@ -84,7 +84,7 @@ def apply_fixes(raw: str) -> Cleaned:
 def printable(text: str) -> bool:
     """Printable once each run of whitespace is one space: no control or format character.
 
-    printable("甲\n乙") -> True; printable("乡村\u202e振兴") -> False
+    printable("甲\\n乙") -> True; printable("乡村\\u202e振兴") -> False
     """
     # A printable text holds no whitespace but " " (the usual case, at C speed).
     return text.isprintable() or WHITESPACE.sub(" ", text).isprintable()
