@@ -17,7 +17,7 @@ import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from pipeline.text import CONTROL
@@ -30,7 +30,6 @@ NOT_LETTER = re.compile(r"[^A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 FULL_WIDTH_LETTER = re.compile("[\uff21-\uff3a\uff41-\uff5a]")
 FOLD = str.maketrans({chr(0xFF21 + i): chr(0x41 + i) for i in range(26)}
                      | {chr(0xFF41 + i): chr(0x61 + i) for i in range(26)})
-SPACES = re.compile(r"\s+")
 LINES = re.compile(r"\r\n|\r|\n")
 XLSX = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 DOCX = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -38,7 +37,12 @@ DOCX = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 def is_numbered(text: str) -> bool:
     """is_numbered(" １２ ") -> True; is_numbered("一、党的建设") -> False."""
-    return SEQ.fullmatch(SPACES.sub("", text)) is not None
+    return SEQ.fullmatch(unspaced(text)) is not None
+
+
+def unspaced(text: str) -> str:
+    """The text without any whitespace (str.split's whitespace is the regex's \\s, faster)."""
+    return "".join(text.split())
 
 
 def count_rows(format: str, data: bytes, encoding: str | None) -> int | None:
@@ -60,12 +64,14 @@ def count_rows(format: str, data: bytes, encoding: str | None) -> int | None:
 def is_duty_row(cells: list[str]) -> bool:
     """A row whose first filled cell is a number, unless its cells number the columns
     (1 2 3 …, under some headers). is_duty_row(["3", "党建"]) -> True"""
-    filled = [SPACES.sub("", cell).strip('"') for cell in cells]
-    while filled and not filled[-1]:
-        filled.pop()
-    first = next((cell for cell in filled if cell), "")
+    first = next((text for cell in cells if (text := unspaced(cell).strip('"'))), "")
     if not is_numbered(first):
         return False
+    if first != "1" or unspaced(cells[0]).strip('"') != "1":
+        return True  # the cells cannot be 1 2 3 …: spare reading the rest of the row
+    filled = [unspaced(cell).strip('"') for cell in cells]
+    while filled and not filled[-1]:
+        filled.pop()
     return len(filled) < 3 or filled != [str(n) for n in range(1, len(filled) + 1)]
 
 
@@ -86,7 +92,7 @@ def count_html_rows(data: bytes, encoding: str | None) -> int:
             continue
         rows = [[text_of(cell) for cell in row.iter("td", "th")] for row in table.iter("tr")]
         numbered = [cells for cells in rows if cells and is_numbered(cells[0])]
-        if any(cells and SPACES.sub("", cells[0]) == "序号" for cells in rows) or (
+        if any(cells and unspaced(cells[0]) == "序号" for cells in rows) or (
                 numbered and len(numbered[0]) in widths):
             count += sum(1 for cells in numbered if is_duty_row(cells))
             widths = {len(cells) for cells in numbered}
@@ -172,7 +178,7 @@ def count_docx_rows(data: bytes, encoding: str | None) -> int:
     for table in body.iter(f"{DOCX}tbl"):
         firsts = [row.find(f"{DOCX}tc") for row in table.iterchildren(f"{DOCX}tr")]
         texts = [text_of(cell) if cell is not None else "" for cell in firsts]
-        if not any(SPACES.sub("", text) == "序号" for text in texts):
+        if not any(unspaced(text) == "序号" for text in texts):
             continue
         for row, cell, text in zip(table.iterchildren(f"{DOCX}tr"), firsts, texts, strict=True):
             auto = cell is not None and not text.strip() and (
@@ -189,6 +195,8 @@ def heading_marks() -> re.Pattern[str]:
     return re.compile("|".join(numbering().headings))
 
 
+# Cells recur from town to town of a county: their letters are read once.
+@lru_cache(maxsize=4096)  # about 0.8 KB an entry
 def letters(text: str) -> str:
     """The letters a check compares: letters("<p>一、审核：1.审核材料；</p>") -> "审核审核材料"."""
     if "<" in text or "&" in text:

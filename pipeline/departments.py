@@ -9,7 +9,7 @@ catch-alls and abbreviations live in vocab/departments.toml.
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from pipeline.findings import Collector
 from pipeline.records import Department, Duty, DutyDepartment, Town
@@ -18,6 +18,9 @@ from pipeline.vocabulary import DepartmentsVocabulary, departments_vocabulary
 VOCABULARY_FILE = "pipeline/vocab/departments.toml"
 HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 OPENING, CLOSING = "（([【", "）)]】"
+SEPARATING = "、，,"  # between departments in one cell
+SEPARATORS = re.compile(f"[{SEPARATING}]")
+BRACKETS = re.compile(f"[{re.escape(OPENING + CLOSING)}]")
 
 
 @dataclass(frozen=True)
@@ -119,12 +122,19 @@ def split_departments(cell: str) -> list[str]:
     split_departments("县委宣传部（县文明办、县网信办）、县公安局")
     -> ["县委宣传部（县文明办、县网信办）", "县公安局"]
     """
+    if not BRACKETS.search(cell):  # most cells: a plain split
+        return [part.strip() for part in SEPARATORS.split(cell) if part.strip()]
+    return split_bracketed(cell)
+
+
+def split_bracketed(cell: str) -> list[str]:
+    """split_departments without the shortcut for a cell with no brackets; the two agree."""
     parts: list[str] = []
     current: list[str] = []
     depth = 0
     for char in cell:
         depth += (char in OPENING) - (char in CLOSING)
-        if char in "、，," and depth <= 0:
+        if char in SEPARATING and depth <= 0:
             parts.append("".join(current))
             current = []
         else:
@@ -291,17 +301,45 @@ def mention_finder(town: Town, known: Iterable[str]) -> Callable[[str], list[str
     # A branch is named for the innermost jurisdiction, with or without its mark (镇海分局).
     stems = {levels[0].name, levels[0].name.removesuffix(levels[0].mark)} if levels else set()
     branches = tuple(stem for stem in stems if len(stem) > 1)
-    pattern = mention_pattern(places, tuple(j.mark for j in levels), tuple(sorted(known)),
+    matcher = mention_matcher(places, tuple(j.mark for j in levels), tuple(sorted(known)),
                               tuple(sorted(branches)))
-    not_endings = tuple(vocabulary().names.not_endings)
-    masked = sorted({town.name, *vocabulary().names.not_departments}, key=len, reverse=True)
-    masks = re.compile("|".join(map(re.escape, masked)))
 
     def find(text: str) -> list[str]:
-        text = masks.sub(lambda match: "〇" * len(match[0]), text)
-        return [name for name in pattern.findall(text) if not name.endswith(not_endings)]
+        # Where the town's name is not written, the masks of any town do the same.
+        return mentions(matcher, town.name if town.name in text else "", text)
 
     return find
+
+
+@dataclass(frozen=True, eq=False)
+class Matcher:
+    """A mention_pattern as a cache key: hashed by identity, where hashing the pattern itself
+    hashes its compiled code (microseconds, for every step)."""
+
+    pattern: re.Pattern[str]
+
+
+@cache
+def mention_matcher(places: tuple[str, ...], marks: tuple[str, ...], known: tuple[str, ...],
+                    branches: tuple[str, ...]) -> Matcher:
+    return Matcher(mention_pattern(places, marks, known, branches))
+
+
+@lru_cache(maxsize=64)  # one per town: a county's worth, not every town of a build
+def mask_pattern(town: str) -> re.Pattern[str]:
+    """The town's own name and bodies of no jurisdiction, longest first."""
+    masked = {town, *vocabulary().names.not_departments} - {""}
+    return re.compile("|".join(map(re.escape, sorted(masked, key=len, reverse=True))))
+
+
+# Step texts recur from town to town of a county, and the county's patterns with them.
+@lru_cache(maxsize=8192)  # about 0.3 KB an entry
+def mentions(matcher: Matcher, town: str, text: str) -> list[str]:
+    """The names the matcher finds in `text` once `town` (unless "") and the bodies of no
+    jurisdiction are blanked out. The list is shared: callers only read it."""
+    text = mask_pattern(town).sub(lambda match: "〇" * len(match[0]), text)
+    not_endings = tuple(vocabulary().names.not_endings)
+    return [name for name in matcher.pattern.findall(text) if not name.endswith(not_endings)]
 
 
 def collect_departments(resolved: Iterable[Canonical]) -> list[Department]:
@@ -370,42 +408,45 @@ def resolve_departments(duties: list[Duty], town: Town,
 def link_duty(duty: Duty, resolve: "Resolver", find_mentions: Callable[[str], list[str]],
               unlinked: list[tuple[Duty, str, str]]) -> Duty:
     """The duty with canonical names; a spelling that may stand for several departments is
-    linked to none and put on `unlinked` as (duty, written, role)."""
-    links = []
+    linked to none and put on `unlinked` as (duty, written, role).
+
+    A duty keeps the first link per department and role. A mention becomes a record only
+    once it is kept: step texts name the same department again and again.
+    """
+    links: dict[tuple[str, str], DutyDepartment | str] = {}  # a mention: its spelling
     for link in duty.departments:
         canonical = resolve(link.written)
         if canonical.candidates:
             unlinked.append((duty, link.written, link.role))
-        else:
-            links.append(link.model_copy(update={"department": canonical.name,
-                                                 "note": canonical.note}))
+        elif (canonical.name, link.role) not in links:
+            same = (link.department, link.note) == (canonical.name, canonical.note)
+            links[canonical.name, link.role] = link if same else link.model_copy(
+                update={"department": canonical.name, "note": canonical.note})
     steps = []
     for step in duty.steps:
         written = [step.department] if step.department else []  # a sub-heading, as written
         if step.department:
             heading = resolve(step.department)
-            step = step.model_copy(update={"department": None if heading.candidates
-                                           else heading.name})
+            department = None if heading.candidates else heading.name
+            if department != step.department:
+                step = step.model_copy(update={"department": department})
         steps.append(step)
         for name in [*written, *find_mentions(step.text)]:
             canonical = resolve(name)
             if canonical.candidates:
                 unlinked.append((duty, name, "mentioned"))
             else:
-                links.append(DutyDepartment(department=canonical.name, role="mentioned",
-                                            written=name))
-    return duty.model_copy(update={"steps": steps, "departments": unique(links)})
+                links.setdefault((canonical.name, "mentioned"), name)
+    kept = [link if isinstance(link, DutyDepartment) else mention(department, link)
+            for (department, _), link in links.items()]
+    return duty.model_copy(update={"steps": steps, "departments": kept})
 
 
-def unique(links: list[DutyDepartment]) -> list[DutyDepartment]:
-    """The first link per department and role."""
-    seen: set[tuple[str, str]] = set()
-    kept = []
-    for link in links:
-        if (link.department, link.role) not in seen:
-            seen.add((link.department, link.role))
-            kept.append(link)
-    return kept
+@lru_cache(maxsize=4096)
+def mention(department: str, written: str) -> DutyDepartment:
+    """The link of a department named in step text: frozen, so one record serves every duty
+    (and every town of a county) that names it so."""
+    return DutyDepartment(department=department, role="mentioned", written=written)
 
 
 def warn_ambiguous(unlinked: list[tuple[Duty, str, str]], resolved: dict[str, Canonical],

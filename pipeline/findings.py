@@ -18,11 +18,10 @@ class Collector:
     def add(self, severity: Severity, code: str, message: str, line: int | None = None,
             field: str | None = None, raw: str | None = None, sheet: str | None = None) -> None:
         """Record a finding; a warning already said for the same line and field is said once."""
-        if severity == "warning" and any(
-            (f.line, f.field, f.code, f.message) == (line, field, code, message)
-            for f in self.findings[-20:]
-        ):
-            return
+        if severity == "warning":
+            for f in self.findings[-20:]:
+                if f.message == message and f.line == line and f.field == field and f.code == code:
+                    return
         self.findings.append(Finding(path=self.path, sheet=sheet, line=line, field=field,
                                      code=code, severity=severity, message=message, raw=raw))
 
@@ -41,6 +40,8 @@ class Collector:
     def visible(self, raw: str, line: int, field: str, sheet: str | None = None) -> str:
         """`raw` without invisible format characters (Unicode Cf: U+202E and the like), which
         would make 党的建设 and a look-alike two categories; their removal is a warning."""
+        if raw.isprintable():  # most cells: nothing to remove (strip_format says so, slower)
+            return raw
         text, removed = strip_format(raw)
         if removed:
             self.add("warning", "text-fixed", f"{field}: invisible format characters removed "
@@ -50,6 +51,29 @@ class Collector:
 
     def quarantine(self, row: Row, code: str, message: str, field: str | None = None) -> None:
         self.add("error", f"row-{code}", message, row.line, field, row.raw, row.sheet)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A finding without its line and sheet, as a Recorder keeps it."""
+
+    severity: Severity
+    code: str
+    message: str
+    field: str | None
+    raw: str | None
+
+
+@dataclass
+class Recorder(Collector):
+    """A Collector that keeps each finding as a Note, in order and without dropping repeats,
+    for a Collector to add again at the right line and sheet (steps.cell_steps)."""
+
+    notes: list[Note] = field(default_factory=list)
+
+    def add(self, severity: Severity, code: str, message: str, line: int | None = None,
+            field: str | None = None, raw: str | None = None, sheet: str | None = None) -> None:
+        self.notes.append(Note(severity, code, message, field, raw))
 
 
 def fold_findings(findings: Iterable[Finding]) -> Iterator[str]:

@@ -8,8 +8,9 @@ its own part of the block.
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from pipeline.db import ID_LIMIT, Row, Rows, stable_id
+from pipeline.db import ID_LIMIT, Row, Rows, json_text, stable_id
 from pipeline.records import Duty, Finding, ListKind, NormalizedDocument, Town
 from pipeline.schema import (
     metadata,
@@ -127,29 +128,40 @@ def prepare(doc: NormalizedDocument) -> Prepared:
                     lists)
 
 
+# Each table's columns in the table's order (a test holds them to schema.py): rows are built as
+# tuples in this order directly, not as dicts that Rows.of would turn into tuples.
+DUTY_COLUMNS = ("id", "document_id", "town_id", "list", "seq", "category", "title",
+                "source_line", "source_sheet", "raw")
+STEP_COLUMNS = ("id", "duty_id", "party", "position", "number", "section", "department_id",
+                "text", "raw")
+LINK_COLUMNS = ("duty_id", "department_id", "role", "written", "note")
+
+
 def prepare_list(tid: int, did: int, block: int, kind: ListKind, list_duties: list[Duty],
                  department_ids: dict[str, int]) -> PreparedList:
-    rows: dict[str, list[Row]] = {"duties": [], "steps": [], "duty_departments": []}
+    duties: list[tuple[Any, ...]] = []
+    steps: list[tuple[Any, ...]] = []
+    links: list[tuple[Any, ...]] = []
     search: list[tuple[int, str, str]] = []
     start = row_block(block, kind)
     step_id = start
     for duty_id, duty in enumerate(list_duties, start=start + 1):
-        rows["duties"].append({
-            "id": duty_id, "document_id": did, "town_id": tid, "list": duty.list,
-            "seq": duty.seq, "category": duty.category, "title": duty.title,
-            "source_line": duty.source_line, "source_sheet": duty.source_sheet, "raw": duty.raw,
-        })
+        duties.append((duty_id, did, tid, duty.list, duty.seq, duty.category, duty.title,
+                       duty.source_line, duty.source_sheet, json_text(duty.raw)))
         search.append((duty_id, duty.title, "\n".join(s.text for s in duty.steps)))
-        rows["steps"].extend({
-            "id": (step_id := step_id + 1), "duty_id": duty_id,
-            "party": s.party, "position": s.position, "number": s.number,
-            "section": s.section, "text": s.text, "raw": s.raw,
-            "department_id": department_ids.get(s.department) if s.department else None,
-        } for s in duty.steps)
-        rows["duty_departments"].extend({
-            "duty_id": duty_id, "department_id": department_ids[link.department],
-            "role": link.role, "written": link.written, "note": link.note,
-        } for link in duty.departments)  # the departments stage keeps one per department and role
-    tables = {name: Rows.of(metadata.tables[name], table) for name, table in rows.items()}
-    return PreparedList(kind, content_sha256(list_duties), pack(list_duties), tables["duties"],
-                        tables["steps"], tables["duty_departments"], search)
+        for s in duty.steps:
+            step_id += 1
+            steps.append((step_id, duty_id, s.party, s.position, s.number, s.section,
+                          department_ids.get(s.department) if s.department else None,
+                          s.text, s.raw))
+        # the departments stage keeps one link per department and role
+        links.extend((duty_id, department_ids[link.department], link.role, link.written,
+                      link.note) for link in duty.departments)
+    return PreparedList(kind, content_sha256(list_duties), pack(list_duties),
+                        table_rows(DUTY_COLUMNS, duties), table_rows(STEP_COLUMNS, steps),
+                        table_rows(LINK_COLUMNS, links), search)
+
+
+def table_rows(columns: tuple[str, ...], values: list[tuple[Any, ...]]) -> Rows:
+    """Rows as Rows.of gives them: no columns when there are no rows."""
+    return Rows(columns if values else (), values)

@@ -8,10 +8,10 @@ breaks; a block is then a section heading (一、分户工作), a department sub
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from pipeline.departments import department_heading
-from pipeline.findings import Collector
+from pipeline.findings import Collector, Note, Recorder
 from pipeline.markup import read_blocks
 from pipeline.records import Party, Step
 from pipeline.text import CONTROL
@@ -113,6 +113,28 @@ class Context:
 
 def parse_steps(raw: str, party: Party, context: Context) -> list[Step]:
     """All steps of one party's cell, positioned 1… across its sections."""
+    steps, notes = cell_steps(raw, party, context.field, context.places)
+    for note in notes:
+        context.found.add(note.severity, note.code, note.message, context.line, note.field,
+                          note.raw, context.sheet)
+    return list(steps)
+
+
+# The same cells recur from town to town of a county (a county's departments write the
+# upper duties once for all its towns): each distinct cell is read once. An entry holds
+# about 5 KB; 2,048 are about two counties' cells (the sample has about 600).
+@lru_cache(maxsize=2048)
+def cell_steps(raw: str, party: Party, field: str,
+               places: tuple[str, ...]) -> tuple[tuple[Step, ...], tuple[Note, ...]]:
+    """parse_steps without a place in a document: the steps, and the findings as notes that
+    parse_steps gives the cell's line and sheet. Steps are frozen records, safe to share."""
+    recorder = Recorder("")
+    steps = read_steps(raw, party, Context(recorder, 0, field, places))
+    return tuple(steps), tuple(recorder.notes)
+
+
+def read_steps(raw: str, party: Party, context: Context) -> list[Step]:
+    """parse_steps itself; every finding it makes is at the context's line and sheet."""
     if CONTROL.search(raw):
         context.found.add("warning", "text-fixed", f"{context.field}: control characters "
                           "removed (the original is kept in raw)", context.line, context.field,
@@ -169,7 +191,9 @@ def check_heading_used(heading: tuple[str, int] | None, steps: int, context: Con
 def clean_step(piece: Piece, context: Context) -> str:
     """Step text without its mark, HTML, trailing ；/; or stray whitespace; fixes are warnings."""
     cleaned = context.found.clean(piece.body, context.line, context.field, context.sheet)
-    return TRAILING.sub("", cleaned)
+    if not cleaned or cleaned[-1] in "；;" or cleaned[-1].isspace():  # else TRAILING cannot match
+        return TRAILING.sub("", cleaned)
+    return cleaned
 
 
 def check_number(piece: Piece, previous: int | None, section: str | None,

@@ -6,7 +6,7 @@ Callers keep the original (Duty.raw, Step.raw) and record the named fixes as a w
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from pipeline import vocabulary
 
@@ -35,10 +35,12 @@ ATTENTION = re.compile(r"[\s,;:(\x00-\x1f\x7fA-Za-z\uff10-\uff19\uff21-\uff3a\uf
 @dataclass(frozen=True)
 class Cleaned:
     text: str
-    fixes: list[str]
-    latin: list[str]  # Latin words inside Chinese text: flagged, never fixed
+    fixes: tuple[str, ...]
+    latin: tuple[str, ...]  # Latin words inside Chinese text: flagged, never fixed
 
 
+# Titles and steps recur from town to town of a county: the same text is cleaned once.
+@lru_cache(maxsize=8192)  # about 0.3 KB an entry
 def normalize_text(raw: str) -> Cleaned:
     """Clean one piece of text and say what changed.
 
@@ -46,7 +48,7 @@ def normalize_text(raw: str) -> Cleaned:
     """
     # isprintable() is False for whitespace but " ", controls and format characters (Cf)
     if not ATTENTION.search(raw) and raw.isprintable():
-        return Cleaned(raw, [], [])
+        return Cleaned(raw, (), ())
     return apply_fixes(raw)
 
 
@@ -56,7 +58,7 @@ def apply_fixes(raw: str) -> Cleaned:
     text = CONTROL.sub("", raw)
     if text != raw:
         fixes.append("control characters removed")
-    if not WHITESPACE.sub(" ", text).isprintable():  # rare: a Cf (or Co, Cn) character
+    if not printable(text):  # rare: a Cf (or Co, Cn) character
         text, removed = strip_format(text)
         if removed:
             fixes.append(f"invisible format characters removed ({', '.join(removed)})")
@@ -76,7 +78,16 @@ def apply_fixes(raw: str) -> Cleaned:
     folded = text.translate(FOLD)
     if folded != text:
         fixes.append("full-width digits and letters folded")
-    return Cleaned(folded, fixes, LATIN_WORD.findall(folded))
+    return Cleaned(folded, tuple(fixes), tuple(LATIN_WORD.findall(folded)))
+
+
+def printable(text: str) -> bool:
+    """Printable once each run of whitespace is one space: no control or format character.
+
+    printable("甲\\n乙") -> True; printable("乡村\\u202e振兴") -> False
+    """
+    # A printable text holds no whitespace but " " (the usual case, at C speed).
+    return text.isprintable() or WHITESPACE.sub(" ", text).isprintable()
 
 
 def strip_format(text: str) -> tuple[str, list[str]]:
@@ -84,7 +95,7 @@ def strip_format(text: str) -> tuple[str, list[str]]:
 
     strip_format("乡村\u202e振兴") -> ("乡村振兴", ["U+202E"])
     """
-    if WHITESPACE.sub(" ", text).isprintable():  # the common case, at C speed
+    if printable(text):  # the common case
         return text, []
     keep = kept_format_characters()
     removed = sorted({f"U+{ord(c):04X}" for c in text

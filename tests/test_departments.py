@@ -1,6 +1,8 @@
 from collections import Counter
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.departments import (
     canonicalize,
@@ -8,6 +10,7 @@ from pipeline.departments import (
     department_heading,
     known_spellings,
     mention_finder,
+    split_bracketed,
     split_departments,
     split_receiver,
 )
@@ -84,6 +87,11 @@ def test_catch_all_links_the_named_department(sample: NormalizedDocument) -> Non
 ])
 def test_split_only_outside_brackets(cell: str, parts: list[str]) -> None:
     assert split_departments(cell) == parts
+
+
+@given(st.text(alphabet=st.sampled_from("县公安局、，, \t（）()[]【】"), max_size=30))
+def test_split_shortcut_agrees_with_the_bracket_count(cell: str) -> None:
+    assert split_departments(cell) == split_bracketed(cell)
 
 
 @pytest.mark.parametrize(("written", "name", "rest"), [

@@ -108,3 +108,28 @@ def test_two_places_whose_blocks_meet_get_blocks_of_their_own(
         assert found == 3
     assert "row_block" in {c["name"] for c in inspect(engine).get_columns("towns")}
     engine.dispose()
+
+
+@pytest.mark.parametrize("table, columns", [("duties", rows.DUTY_COLUMNS),
+                                            ("steps", rows.STEP_COLUMNS),
+                                            ("duty_departments", rows.LINK_COLUMNS)])
+def test_prepared_columns_follow_the_table(table: str, columns: tuple[str, ...]) -> None:
+    """prepare builds row tuples directly: its columns must be the table's, in its order, and
+    only duties.raw is JSON (written as text by prepare)."""
+    ordered = tuple(c.name for c in schema.metadata.tables[table].columns if c.name in columns)
+    assert ordered == columns
+    json_columns = {c.name for c in schema.metadata.tables[table].columns
+                    if isinstance(c.type, db.JSON)}
+    assert json_columns == ({"raw"} if table == "duties" else set())
+
+
+def test_prepared_rows_match_the_records(sample: NormalizedDocument) -> None:
+    prepared = rows.prepare(sample)
+    listed = prepared.lists["cooperative"]  # a list with steps
+    duty = next(d for d in sample.duties if d.list == "cooperative")
+    first = dict(zip(listed.duties.columns, listed.duties.values[0], strict=True))
+    assert (first["seq"], first["title"], first["raw"]) == (duty.seq, duty.title,
+                                                             db.json_text(duty.raw))
+    step = dict(zip(listed.steps.columns, listed.steps.values[0], strict=True))
+    assert (step["duty_id"], step["text"], step["position"]) == (first["id"], duty.steps[0].text, 1)
+    assert len(listed.steps.values) == sum(len(d.steps) for d in sample.duties if d.list == "cooperative")

@@ -160,3 +160,19 @@ def test_a_heading_with_no_step_under_it_is_said() -> None:
     steps, found = parse("<p>一、宣传工作</p><p>二、监管工作</p><p>1.组织检查</p>")
     assert [(s.section, s.text) for s in steps] == [("监管工作", "组织检查")]
     assert [(f.code, f.raw) for f in found.findings] == [("heading-empty", "一、宣传工作")]
+
+
+def test_a_cell_read_again_gives_its_findings_at_its_own_line_and_sheet() -> None:
+    """A cell seen before (in this town or another of the county) is not parsed again: its
+    steps are shared, and its findings are said again where this copy of it stands."""
+    raw = "1.核实 情况；3.上报,材料"  # a space and a comma fixed, a number skipped
+    first, second = Collector("a.txt"), Collector("b.txt")
+    steps_a = parse_steps(raw, "town", Context(first, 7, "town_duties"))
+    steps_b = parse_steps(raw, "town", Context(second, 40, "town_duties", sheet="Sheet2"))
+    assert steps_a == steps_b and [s.text for s in steps_a] == ["核实情况", "上报，材料"]
+    assert [(f.path, f.line, f.sheet) for f in second.findings] == [("b.txt", 40, "Sheet2")] * 3
+    assert [(f.code, f.message, f.raw) for f in first.findings] == \
+        [(f.code, f.message, f.raw) for f in second.findings]
+    # said once per line and field, as when the cell was first read
+    parse_steps(raw, "town", Context(second, 40, "town_duties", sheet="Sheet2"))
+    assert len(second.findings) == 3

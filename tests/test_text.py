@@ -16,12 +16,12 @@ from pipeline.text import apply_fixes, normalize_text
 ])
 def test_fixes_are_applied_and_named(raw: str, text: str, fixes: list[str]) -> None:
     cleaned = normalize_text(raw)
-    assert (cleaned.text, cleaned.fixes) == (text, fixes)
+    assert (cleaned.text, list(cleaned.fixes)) == (text, fixes)
 
 
 def test_latin_word_inside_chinese_is_flagged_not_fixed() -> None:
     cleaned = normalize_text("安全生产 and 消防")
-    assert cleaned.latin == ["and"]
+    assert cleaned.latin == ("and",)
     assert "and" in cleaned.text
 
 
