@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from pipeline.errors import DatabaseError, mask_url
@@ -306,6 +307,17 @@ TRIGRAM_INDEXES = {
 }
 
 SCHEMA_LOCK = 0x6475747973636865  # any constant bigint: "dutysche"
+# PostgreSQL: a fresh load goes without the foreign keys of the tables it fills (checked row by
+# row, they cost about as much as the COPY itself) and adds them back at the end of the build,
+# each checked in one pass (restore_foreign_keys). The system catalogue says which are missing,
+# so a build killed in between leaves nothing to remember: the next build adds them back.
+BULK_TABLES = ("duties", "steps", "duty_departments", "duty_changes")
+# Loads hold this lock shared for their transaction (db.lock_place); dropping and adding the
+# keys hold it exclusively, so that neither waits for a table that a waiting load holds.
+FK_LOCK = 0x647574796B657973  # any constant bigint: "dutykeys"
+# How long dropping the keys waits for a table (an analyst's query may hold one): past it,
+# the load keeps its keys.
+DROP_WAIT = "2s"
 # How this release numbers places and rows (towns keyed by division code, ids below 10^15,
 # blocks per place); a database numbered another way is refused, not mixed with it.
 ID_SCHEME = "2"
@@ -449,3 +461,78 @@ def relation_columns() -> dict[str, list[str]]:
     columns = {name: [c["name"] for c in inspector.get_columns(name)] for name in names}
     engine.dispose()
     return columns
+
+
+def bulk_foreign_keys() -> list[tuple[str, str, str]]:
+    """(table, name, definition) of the foreign keys a fresh PostgreSQL load goes without,
+    named as PostgreSQL names them: ("steps", "steps_duty_id_fkey", "FOREIGN KEY (duty_id)
+    REFERENCES duties (id)")."""
+    keys = []
+    for name in BULK_TABLES:
+        for key in sorted(metadata.tables[name].foreign_key_constraints,
+                          key=lambda k: tuple(k.column_keys)):
+            columns = ", ".join(element.parent.name for element in key.elements)
+            targets = ", ".join(element.column.name for element in key.elements)
+            keys.append((name, f"{name}_{'_'.join(key.column_keys)}_fkey",
+                         f"FOREIGN KEY ({columns}) REFERENCES {key.referred_table.name} ({targets})"))
+    return keys
+
+
+def foreign_keys_present(conn: Connection) -> dict[str, bool]:
+    """The bulk tables' foreign keys there now: name → validated."""
+    return {name: valid for name, valid in conn.execute(text(
+        "SELECT c.conname, c.convalidated FROM pg_constraint c JOIN pg_class t "
+        "ON t.oid = c.conrelid WHERE c.contype = 'f' AND t.relname = ANY(:tables) "
+        "AND t.relnamespace = current_schema()::regnamespace"), {"tables": list(BULK_TABLES)})}
+
+
+def drop_foreign_keys(engine: Engine) -> None:
+    """PostgreSQL, at the start of a build into a database with no duties: the bulk tables'
+    foreign keys go, in one transaction, until restore_foreign_keys. Left alone while another
+    build loads (it holds FK_LOCK) or past DROP_WAIT for a table."""
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        with engine.begin() as conn:
+            if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                {"key": FK_LOCK}).scalar():
+                return
+            if conn.execute(select(duties.c.id).limit(1)).first() is not None:
+                return
+            conn.execute(text(f"SET LOCAL lock_timeout = '{DROP_WAIT}'"))
+            present = foreign_keys_present(conn)
+            for table in BULK_TABLES:
+                if names := [name for owner, name, _ in bulk_foreign_keys()
+                             if owner == table and name in present]:
+                    conn.execute(text(f"ALTER TABLE {table} "
+                                      + ", ".join(f"DROP CONSTRAINT {name}" for name in names)))
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        log.info("a table was busy: this load keeps its foreign keys")
+
+
+def restore_foreign_keys(engine: Engine) -> None:
+    """PostgreSQL, at the end of every build: the bulk tables' foreign keys that a fresh load
+    (this one, or one killed before its end) went without are added back, then each checked
+    in one pass; IntegrityError if a row breaks one (the key stays, marked not valid, and the
+    next build checks it again)."""
+    if engine.dialect.name != "postgresql":
+        return
+    keys = bulk_foreign_keys()
+    with engine.connect() as conn:
+        if all(foreign_keys_present(conn).get(name) for _, name, _ in keys):
+            return
+    with engine.begin() as conn:  # quick: NOT VALID checks no row, loads wait for it
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FK_LOCK})
+        present = foreign_keys_present(conn)
+        for table, name, definition in keys:
+            if name not in present:
+                conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition} "
+                                  "NOT VALID"))
+    # Checking the rows there takes no lock that stops loads: they go on, checked row by row.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        present = foreign_keys_present(conn)
+        for table, name, _ in keys:
+            if not present[name]:
+                conn.execute(text(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}"))
