@@ -26,7 +26,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -297,11 +297,21 @@ def copy_rows(conn: Connection, table: Table, rows: Rows) -> None:
 
 
 def insert_missing(conn: Connection, table: Table, rows: Rows) -> None:
-    """Insert rows whose key is not there yet (INSERT … ON CONFLICT DO NOTHING)."""
+    """Insert rows whose key is not there yet (INSERT … ON CONFLICT DO NOTHING).
+
+    On PostgreSQL one statement, each column an array (unnest): executemany's statement per
+    row cost a document over a hundred for its departments and their aliases.
+    """
     if not rows.values:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows.dicts())
+    if conn.dialect.name == "postgresql":
+        types = {column.name: column.type.compile(dialect=conn.dialect) for column in table.columns}
+        arrays = ", ".join(f"%s::{types[name]}[]" for name in rows.columns)
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(rows.columns)}) SELECT * "
+                             f"FROM unnest({arrays}) ON CONFLICT DO NOTHING",
+                             tuple(list(column) for column in zip(*rows.values, strict=True)))
+        return
+    conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows.dicts())
 
 
 def now() -> datetime:

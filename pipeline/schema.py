@@ -6,6 +6,9 @@ schemas/ holds what this generates (make schemas); a test fails when it is stale
 
 import hashlib
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from sqlalchemy import (
@@ -316,8 +319,9 @@ BULK_TABLES = ("duties", "steps", "duty_departments", "duty_changes")
 # keys hold it exclusively, so that neither waits for a table that a waiting load holds.
 FK_LOCK = 0x647574796B657973  # any constant bigint: "dutykeys"
 # How long dropping the keys waits for a table (an analyst's query may hold one): past it,
-# the load keeps its keys.
-DROP_WAIT = "2s"
+# the load keeps its keys. Below deadlock_timeout (1 s by default), so that a deadlock with
+# another transaction always ends on this side.
+DROP_WAIT = "500ms"
 # How this release numbers places and rows (towns keyed by division code, ids below 10^15,
 # blocks per place); a database numbered another way is refused, not mixed with it.
 ID_SCHEME = "2"
@@ -489,27 +493,31 @@ def foreign_keys_present(conn: Connection) -> dict[str, bool]:
 def drop_foreign_keys(engine: Engine) -> None:
     """PostgreSQL, at the start of a build into a database with no duties: the bulk tables'
     foreign keys go, in one transaction, until restore_foreign_keys. Left alone while another
-    build loads (it holds FK_LOCK) or past DROP_WAIT for a table."""
+    build loads (it holds FK_LOCK), makes indexes or keys (it holds search.INDEX_LOCK), or
+    past DROP_WAIT for a table."""
     if engine.dialect.name != "postgresql":
         return
-    try:
-        with engine.begin() as conn:
-            if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
-                                {"key": FK_LOCK}).scalar():
-                return
-            if conn.execute(select(duties.c.id).limit(1)).first() is not None:
-                return
-            conn.execute(text(f"SET LOCAL lock_timeout = '{DROP_WAIT}'"))
-            present = foreign_keys_present(conn)
-            for table in BULK_TABLES:
-                if names := [name for owner, name, _ in bulk_foreign_keys()
-                             if owner == table and name in present]:
-                    conn.execute(text(f"ALTER TABLE {table} "
-                                      + ", ".join(f"DROP CONSTRAINT {name}" for name in names)))
-    except OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
-            raise
-        log.info("a table was busy: this load keeps its foreign keys")
+    with index_lock(engine, wait=False) as held:
+        if not held:
+            return
+        try:
+            with engine.begin() as conn:
+                if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                    {"key": FK_LOCK}).scalar():
+                    return
+                if conn.execute(select(duties.c.id).limit(1)).first() is not None:
+                    return
+                conn.execute(text(f"SET LOCAL lock_timeout = '{DROP_WAIT}'"))
+                present = foreign_keys_present(conn)
+                for table in BULK_TABLES:
+                    if names := [name for owner, name, _ in bulk_foreign_keys()
+                                 if owner == table and name in present]:
+                        conn.execute(text(f"ALTER TABLE {table} " + ", ".join(
+                            f"DROP CONSTRAINT {name}" for name in names)))
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+            log.info("a table was busy: this load keeps its foreign keys")
 
 
 def restore_foreign_keys(engine: Engine) -> None:
@@ -523,16 +531,38 @@ def restore_foreign_keys(engine: Engine) -> None:
     with engine.connect() as conn:
         if all(foreign_keys_present(conn).get(name) for _, name, _ in keys):
             return
-    with engine.begin() as conn:  # quick: NOT VALID checks no row, loads wait for it
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FK_LOCK})
-        present = foreign_keys_present(conn)
-        for table, name, definition in keys:
-            if name not in present:
-                conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition} "
-                                  "NOT VALID"))
-    # Checking the rows there takes no lock that stops loads: they go on, checked row by row.
+    with index_lock(engine, wait=True):
+        with engine.begin() as conn:  # quick: NOT VALID checks no row; loads wait for it
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FK_LOCK})
+            present = foreign_keys_present(conn)
+            for table, name, definition in keys:
+                if name not in present:
+                    conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition} "
+                                      "NOT VALID"))
+        # Checking the rows takes no lock that stops loads: they go on, checked row by row.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            present = foreign_keys_present(conn)
+            for table, name, _ in keys:
+                if not present[name]:
+                    conn.execute(text(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}"))
+
+
+@contextmanager
+def index_lock(engine: Engine, wait: bool) -> Iterator[bool]:
+    """search.INDEX_LOCK, held by a connection of its own for the block; True when held.
+
+    Keys are not dropped or added while another build makes the GIN indexes: CREATE INDEX
+    CONCURRENTLY waits for every older transaction, and ALTER TABLE for the table it holds.
+    Waiting polls, for the same reason: a statement that waited would be such a transaction.
+    """
+    from pipeline.search import INDEX_LOCK
+
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        present = foreign_keys_present(conn)
-        for table, name, _ in keys:
-            if not present[name]:
-                conn.execute(text(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}"))
+        while not (held := conn.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                        {"key": INDEX_LOCK}).scalar()) and wait:
+            time.sleep(0.1)
+        try:
+            yield bool(held)
+        finally:
+            if held:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": INDEX_LOCK})
