@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from pipeline.errors import DatabaseError, mask_url
@@ -523,8 +523,8 @@ def drop_foreign_keys(engine: Engine) -> None:
 def restore_foreign_keys(engine: Engine) -> None:
     """PostgreSQL, at the end of every build: the bulk tables' foreign keys that a fresh load
     (this one, or one killed before its end) went without are added back, then each checked
-    in one pass; IntegrityError if a row breaks one (the key stays, marked not valid, and the
-    next build checks it again)."""
+    in one pass; IntegrityError if a row breaks one (that key stays, marked not valid, and
+    the next build checks it again)."""
     if engine.dialect.name != "postgresql":
         return
     keys = bulk_foreign_keys()
@@ -540,11 +540,17 @@ def restore_foreign_keys(engine: Engine) -> None:
                     conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition} "
                                       "NOT VALID"))
         # Checking the rows takes no lock that stops loads: they go on, checked row by row.
+        broken: list[IntegrityError] = []
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             present = foreign_keys_present(conn)
             for table, name, _ in keys:
                 if not present[name]:
-                    conn.execute(text(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}"))
+                    try:
+                        conn.execute(text(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}"))
+                    except IntegrityError as exc:  # the other keys are still checked
+                        broken.append(exc)
+        if broken:
+            raise broken[0]
 
 
 @contextmanager

@@ -100,3 +100,22 @@ def test_foreign_keys_a_killed_fresh_load_went_without_come_back(pg_url: str,
         conn.execute(text("INSERT INTO steps (id, duty_id, party, position, text, raw) "
                           "VALUES (1, 1, 'town', 1, 'x', 'x')"))  # a step of no duty
     engine.dispose()
+
+
+def test_a_row_that_breaks_a_dropped_key_stops_it_coming_back_valid(pg_url: str) -> None:
+    """A key comes back checked: a row written without it that breaks it is an error, and the
+    key stays, marked not valid, for the next build to check again."""
+    engine = db.open_engine(pg_url)
+    schema.ensure_schema(engine)
+    schema.drop_foreign_keys(engine)  # an empty database: a fresh load's start
+    assert foreign_keys(pg_url) == {}
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO steps (id, duty_id, party, position, text, raw) "
+                          "VALUES (1, 1, 'town', 1, 'x', 'x')"))  # a step of no duty
+    with pytest.raises(IntegrityError):
+        schema.restore_foreign_keys(engine)
+    engine.dispose()
+    present = foreign_keys(pg_url)
+    assert present.pop("steps_duty_id_fkey") is False
+    assert present == {name: True for _, name, _ in schema.bulk_foreign_keys()
+                       if name != "steps_duty_id_fkey"}
