@@ -570,8 +570,9 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments
         run_id = db.start_run(engine, arguments)
         with engine.connect() as conn:
             bulk_after = search.bulk_after(conn)
-        if engine.dialect.name == "postgresql":
+        if engine.dialect.name == "postgresql":  # a fresh load: see search.py and schema.py
             search.drop_trigram_indexes(engine)
+            schema.drop_foreign_keys(engine)
         counts = {"documents_loaded": 0, "documents_skipped": 0, "documents_failed": 0}
         claims: dict[tuple[int, str], str] = {}  # (place, list) → the file that holds it
         for path, outcome in outcomes:
@@ -581,8 +582,10 @@ def load_outcomes(url: str, outcomes: Iterable[tuple[Path, Loadable]], arguments
             if progress:
                 progress()
             yield report
-        search.finish_index(engine)
-        if (matched := catalogue_step(engine, run_id)) is not None:
+        schema.restore_foreign_keys(engine)
+        # On PostgreSQL the GIN indexes are built while the catalogue matches.
+        if (matched := search.finish_index_during(engine, partial(catalogue_step, engine,
+                                                                  run_id))) is not None:
             yield matched
         db.finish_run(engine, run_id, counts)
         with engine.connect() as conn:

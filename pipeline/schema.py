@@ -6,6 +6,9 @@ schemas/ holds what this generates (make schemas); a test fails when it is stale
 
 import hashlib
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from sqlalchemy import (
@@ -35,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from pipeline.errors import DatabaseError, mask_url
@@ -309,6 +313,18 @@ TRIGRAM_INDEXES = {
 }
 
 SCHEMA_LOCK = 0x6475747973636865  # any constant bigint: "dutysche"
+# PostgreSQL: a fresh load goes without the foreign keys of the tables it fills (checked row by
+# row, they cost about as much as the COPY itself) and adds them back at the end of the build,
+# each checked in one pass (restore_foreign_keys). The system catalogue says which are missing,
+# so a build killed in between leaves nothing to remember: the next build adds them back.
+BULK_TABLES = ("duties", "steps", "duty_departments", "duty_changes")
+# Loads hold this lock shared for their transaction (db.lock_place); dropping and adding the
+# keys hold it exclusively, so that neither waits for a table that a waiting load holds.
+FK_LOCK = 0x647574796B657973  # any constant bigint: "dutykeys"
+# How long dropping the keys waits for a table (an analyst's query may hold one): past it,
+# the load keeps its keys. Below deadlock_timeout (1 s by default), so that a deadlock with
+# another transaction always ends on this side.
+DROP_WAIT = "500ms"
 # How this release numbers places and rows (towns keyed by division code, ids below 10^15,
 # blocks per place); a database numbered another way is refused, not mixed with it.
 ID_SCHEME = "2"
@@ -452,3 +468,110 @@ def relation_columns() -> dict[str, list[str]]:
     columns = {name: [c["name"] for c in inspector.get_columns(name)] for name in names}
     engine.dispose()
     return columns
+
+
+def bulk_foreign_keys() -> list[tuple[str, str, str]]:
+    """(table, name, definition) of the foreign keys a fresh PostgreSQL load goes without,
+    named as PostgreSQL names them: ("steps", "steps_duty_id_fkey", "FOREIGN KEY (duty_id)
+    REFERENCES duties (id)")."""
+    keys = []
+    for name in BULK_TABLES:
+        for key in sorted(metadata.tables[name].foreign_key_constraints,
+                          key=lambda k: tuple(k.column_keys)):
+            columns = ", ".join(element.parent.name for element in key.elements)
+            targets = ", ".join(element.column.name for element in key.elements)
+            keys.append((name, f"{name}_{'_'.join(key.column_keys)}_fkey",
+                         f"FOREIGN KEY ({columns}) REFERENCES {key.referred_table.name} ({targets})"))
+    return keys
+
+
+def foreign_keys_present(conn: Connection) -> dict[str, bool]:
+    """The bulk tables' foreign keys there now: name → validated."""
+    return {name: valid for name, valid in conn.execute(text(
+        "SELECT c.conname, c.convalidated FROM pg_constraint c JOIN pg_class t "
+        "ON t.oid = c.conrelid WHERE c.contype = 'f' AND t.relname = ANY(:tables) "
+        "AND t.relnamespace = current_schema()::regnamespace"), {"tables": list(BULK_TABLES)})}
+
+
+def drop_foreign_keys(engine: Engine) -> None:
+    """PostgreSQL, at the start of a build into a database with no duties: the bulk tables'
+    foreign keys go, in one transaction, until restore_foreign_keys. Left alone while another
+    build loads (it holds FK_LOCK), makes indexes or keys (it holds search.INDEX_LOCK), or
+    past DROP_WAIT for a table."""
+    if engine.dialect.name != "postgresql":
+        return
+    with index_lock(engine, wait=False) as held:
+        if not held:
+            return
+        try:
+            with engine.begin() as conn:
+                if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                    {"key": FK_LOCK}).scalar():
+                    return
+                if conn.execute(select(duties.c.id).limit(1)).first() is not None:
+                    return
+                conn.execute(text(f"SET LOCAL lock_timeout = '{DROP_WAIT}'"))
+                present = foreign_keys_present(conn)
+                for table in BULK_TABLES:
+                    if names := [name for owner, name, _ in bulk_foreign_keys()
+                                 if owner == table and name in present]:
+                        conn.execute(text(f"ALTER TABLE {table} " + ", ".join(
+                            f"DROP CONSTRAINT {name}" for name in names)))
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+            log.info("a table was busy: this load keeps its foreign keys")
+
+
+def restore_foreign_keys(engine: Engine) -> None:
+    """PostgreSQL, at the end of every build: the bulk tables' foreign keys that a fresh load
+    (this one, or one killed before its end) went without are added back, then each checked
+    in one pass; IntegrityError if a row breaks one (that key stays, marked not valid, and
+    the next build checks it again)."""
+    if engine.dialect.name != "postgresql":
+        return
+    keys = bulk_foreign_keys()
+    with engine.connect() as conn:
+        if all(foreign_keys_present(conn).get(name) for _, name, _ in keys):
+            return
+    with index_lock(engine, wait=True):
+        with engine.begin() as conn:  # quick: NOT VALID checks no row; loads wait for it
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FK_LOCK})
+            present = foreign_keys_present(conn)
+            for table, name, definition in keys:
+                if name not in present:
+                    conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition} "
+                                      "NOT VALID"))
+        # Checking the rows takes no lock that stops loads: they go on, checked row by row.
+        broken: list[IntegrityError] = []
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            present = foreign_keys_present(conn)
+            for table, name, _ in keys:
+                if not present[name]:
+                    try:
+                        conn.execute(text(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}"))
+                    except IntegrityError as exc:  # the other keys are still checked
+                        broken.append(exc)
+        if broken:
+            raise broken[0]
+
+
+@contextmanager
+def index_lock(engine: Engine, wait: bool) -> Iterator[bool]:
+    """search.INDEX_LOCK, held by a connection of its own for the block; True when held.
+
+    Keys are not dropped or added while another build makes the GIN indexes: CREATE INDEX
+    CONCURRENTLY waits for every older transaction, and ALTER TABLE for the table it holds.
+    Waiting polls, for the same reason: a statement that waited would be such a transaction.
+    """
+    from pipeline.search import INDEX_LOCK
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        while not (held := conn.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                        {"key": INDEX_LOCK}).scalar()) and wait:
+            time.sleep(0.1)
+        try:
+            yield bool(held)
+        finally:
+            if held:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": INDEX_LOCK})

@@ -13,9 +13,11 @@ built: each term is a condition, and thousands of them overflow SQLite's parser.
 
 import logging
 import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.engine import Connection
@@ -25,6 +27,7 @@ from pipeline.errors import UsageError
 from pipeline.text import normalize_text
 
 log = logging.getLogger("pipeline")
+T = TypeVar("T")
 
 FTS_TABLE = "duty_search"
 # The index holds no copy of the text (external content): it reads each duty's title and
@@ -152,6 +155,20 @@ def finish_index(engine: Engine) -> None:
     with writing(engine) as conn:
         if is_stale(conn):
             rebuild_index(conn)
+
+
+def finish_index_during(engine: Engine, work: Callable[[], T]) -> T:
+    """finish_index, then work(); on PostgreSQL both at once, finish_index in a thread of
+    its own: building the GIN indexes is the server's work, and `work` (the catalogue step)
+    mostly this process's. work's result."""
+    if engine.dialect.name != "postgresql":
+        finish_index(engine)
+        return work()
+    with ThreadPoolExecutor(1) as pool:
+        indexing = pool.submit(finish_index, engine)
+        result = work()
+        indexing.result()
+    return result
 
 
 # PostgreSQL: a fresh load (no duties yet) goes without the pg_trgm GIN indexes, built once at

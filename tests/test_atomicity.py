@@ -8,7 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
+from pipeline import db, schema
 from tests.conftest import ROOT, SAMPLE
 from tests.dbutil import dump
 
@@ -66,3 +69,53 @@ def test_sigkill_mid_load_keeps_the_previous_state(backend: str, tmp_path: Path,
     versions = sorted((row[2], row[3], bool(row[10])) for row in after["list_versions"])
     assert versions == [("basic", 1, True), ("cooperative", 1, False), ("cooperative", 2, True),
                         ("withdrawn", 1, True)]
+
+
+def foreign_keys(url: str) -> dict[str, bool]:
+    """The bulk tables' foreign keys in the database: name → validated."""
+    engine = db.open_engine(url)
+    with engine.connect() as conn:
+        present = schema.foreign_keys_present(conn)
+    engine.dispose()
+    return present
+
+
+def test_foreign_keys_a_killed_fresh_load_went_without_come_back(pg_url: str,
+                                                                   tmp_path: Path) -> None:
+    """A fresh PostgreSQL load drops the bulk tables' foreign keys until its end; killed
+    before it, it leaves them missing, and the next build adds them back, checked."""
+    every = {name: True for _, name, _ in schema.bulk_foreign_keys()}
+    engine = db.open_engine(pg_url)
+    schema.ensure_schema(engine)
+    engine.dispose()
+    assert foreign_keys(pg_url) == every  # named as PostgreSQL names them
+    killed_mid_load(pg_url, SAMPLE, tmp_path)
+    assert foreign_keys(pg_url) == {}
+    rerun = build(pg_url, SAMPLE)
+    _, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err
+    assert foreign_keys(pg_url) == every
+    engine = db.open_engine(pg_url)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO steps (id, duty_id, party, position, text, raw) "
+                          "VALUES (1, 1, 'town', 1, 'x', 'x')"))  # a step of no duty
+    engine.dispose()
+
+
+def test_a_row_that_breaks_a_dropped_key_stops_it_coming_back_valid(pg_url: str) -> None:
+    """A key comes back checked: a row written without it that breaks it is an error, and the
+    key stays, marked not valid, for the next build to check again."""
+    engine = db.open_engine(pg_url)
+    schema.ensure_schema(engine)
+    schema.drop_foreign_keys(engine)  # an empty database: a fresh load's start
+    assert foreign_keys(pg_url) == {}
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO steps (id, duty_id, party, position, text, raw) "
+                          "VALUES (1, 1, 'town', 1, 'x', 'x')"))  # a step of no duty
+    with pytest.raises(IntegrityError):
+        schema.restore_foreign_keys(engine)
+    engine.dispose()
+    present = foreign_keys(pg_url)
+    assert present.pop("steps_duty_id_fkey") is False
+    assert present == {name: True for _, name, _ in schema.bulk_foreign_keys()
+                       if name != "steps_duty_id_fkey"}
