@@ -50,10 +50,6 @@ class Counts:
     def of(cls, doc: NormalizedDocument) -> "Counts":
         return cls(doc.rows_read, len(doc.duties), doc.quarantined)
 
-    @classmethod
-    def of_prepared(cls, prepared: "Prepared") -> "Counts":
-        return cls(prepared.rows_read, prepared.duties, prepared.quarantined)
-
 
 @dataclass
 class DocumentReport:
@@ -326,17 +322,15 @@ def unchanged_files(url: str, paths: list[Path], normalized: Path | None,
             continue
         counts = severities.get(row.id, {})
         same[path] = Unchanged(row.path, row.id, row.town_id, row.town, tuple(lists),
-                               row.rows_read,
-                               row.duties_loaded, row.rows_quarantined, counts.get("error", 0),
-                               counts.get("warning", 0))
+                               row.rows_read, row.duties_loaded, row.rows_quarantined,
+                               counts.get("error", 0), counts.get("warning", 0))
     return same
 
 
 def file_digest(path: Path, budget: Budget) -> str | None:
-    """The sha256 of a regular file within the byte budget; None for anything else."""
+    """The sha256 of a document within the byte budget; None for anything else."""
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode) or info.st_size > budget.max_bytes:
+        if not_a_document(path) or path.stat().st_size > budget.max_bytes:
             return None
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
