@@ -380,8 +380,16 @@ class Touched:
     titles: set[int] = field(default_factory=set)
     wordings: Counter[tuple[int, str | None, str | None]] = field(default_factory=Counter)
 
-    def renamed(self) -> set[int]:
-        return {item for (item, _, _), change in self.wordings.items() if change}
+    def renamed(self, named: dict[int, tuple[str | None, str | None]]) -> set[int]:
+        """The items to name again, given their names now (`named`): those whose wordings
+        changed, except where every change adds duties worded as the item is named (the
+        commonest wording and category only grow)."""
+        changed: dict[int, bool] = {}
+        for (item, title, category), change in self.wordings.items():
+            if change:
+                grows = change > 0 and named.get(item) == (title, category)
+                changed[item] = changed.get(item, True) and grows
+        return {item for item, only_grows in changed.items() if not only_grows}
 
 
 def match_list(conn: Connection, run_id: int, kind: str, towns: list[int],
@@ -583,7 +591,15 @@ def collect_garbage(conn: Connection, touched: Touched | None = None) -> None:
     for chunk in [None] if touched is None else chunks(sorted(touched.titles)):
         conn.execute(delete(catalogue_titles).where(
             unlinked, *([] if chunk is None else [catalogue_titles.c.title_id.in_(chunk)])))
-    name_items(conn, None if touched is None else touched.renamed())
+    if touched is None:
+        name_items(conn)
+        return
+    named: dict[int, tuple[str | None, str | None]] = {}
+    for chunk in chunks(sorted(touched.items)):
+        named.update((item, (title, category)) for item, title, category in conn.execute(
+            select(catalogue_items.c.id, catalogue_items.c.title, catalogue_items.c.category)
+            .where(catalogue_items.c.id.in_(chunk))))
+    name_items(conn, touched.renamed(named))
 
 
 def name_items(conn: Connection, only: set[int] | None = None) -> None:

@@ -574,3 +574,9 @@ def test_a_build_names_only_the_items_it_changed_as_naming_them_all_would(
     named_all_again()
     assert dump(url) == before
     assert named(security)[1] == "社会治理"
+    # A new town worded as the items are named: its links only add to the commonest wordings,
+    # so no item is named again, and naming them all still changes nothing.
+    load(url, [normalized(tmp_path, "北五岔镇", town_text("北五岔镇", as_is))])
+    before = dump(url)
+    named_all_again()
+    assert dump(url) == before
