@@ -106,6 +106,7 @@ class Unchanged:
     town_id: int
     town: str
     lists: tuple[str, ...]
+    parser_version: str
     rows_read: int
     duties: int
     quarantined: int
@@ -205,19 +206,12 @@ def reuse_normalized(path: Path, json_path: Path,
     command: reading a document's JSON costs a quarter of normalizing it again."""
     from pipeline import parser_version
 
-    if not_a_document(path) or path.stat().st_size > (budget or Budget()).max_bytes:
+    digest = file_digest(path, budget or Budget())
+    if digest is None or not json_made_from(json_path, digest):
         return None
     try:
-        data = json_path.read_bytes()
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-    head = data[:4096]  # the identity fields come first: look before parsing it all
-    if digest.encode() not in head or parser_version().encode() not in head:
-        return None
-    try:
-        doc = NormalizedDocument.model_validate_json(data)
-    except ValueError:  # pydantic's ValidationError included: normalize again
+        doc = NormalizedDocument.model_validate_json(json_path.read_bytes())
+    except (OSError, ValueError):  # pydantic's ValidationError included: normalize again
         return None
     fits = (doc.sha256, doc.parser_version, doc.path) == (digest, parser_version(), path_text(path))
     return doc if fits else None
@@ -322,7 +316,7 @@ def unchanged_files(url: str, paths: list[Path], normalized: Path | None,
             continue
         counts = severities.get(row.id, {})
         same[path] = Unchanged(row.path, row.id, row.town_id, row.town, tuple(lists),
-                               row.rows_read, row.duties_loaded, row.rows_quarantined,
+                               row.parser_version, row.rows_read, row.duties_loaded, row.rows_quarantined,
                                counts.get("error", 0), counts.get("warning", 0))
     return same
 
@@ -649,13 +643,11 @@ def load_outcome(engine: "Engine", run_id: int, path: Path, outcome: Loadable,
 def skip_unchanged(engine: "Engine", run_id: int, doc: Unchanged, counts: Counts) -> DocumentReport:
     """Record an unchanged file as skipped, once its lists are seen to be still its own (a
     build of the same place in between fails it: it was not read, so build again)."""
-    from pipeline import db, loads, parser_version
+    from pipeline import db, loads
 
     with db.writing(engine) as conn:
         db.lock_place(conn, doc.town_id)
-        current = loads.current_versions(conn, doc.town_id)
-        if all(kind in current and current[kind].document_id == doc.document_id
-               and current[kind].parser_version == parser_version() for kind in doc.lists):
+        if loads.is_loaded(conn, doc):
             db.record_document(conn, run_id, doc.path, "skipped", doc)
             return SkippedReport(doc.path, "skipped", counts, [], counts_of=(doc.errors,
                                                                                doc.warnings))

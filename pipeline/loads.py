@@ -2,9 +2,11 @@
 list whose content changed becomes a new version, with its changes (duty_changes).
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import (
     delete,
@@ -54,7 +56,20 @@ def current_versions(conn: Connection, tid: int) -> dict[str, Current]:
     return {kind: Current(*rest) for kind, *rest in conn.execute(query)}
 
 
-def is_loaded(conn: Connection, prepared: Prepared) -> bool:
+class Held(Protocol):
+    """What a file holds, as far as is_loaded asks (rows.Prepared, builds.Unchanged)."""
+
+    @property
+    def town_id(self) -> int: ...
+    @property
+    def lists(self) -> Collection[str]: ...
+    @property
+    def document_id(self) -> int: ...
+    @property
+    def parser_version(self) -> str: ...
+
+
+def is_loaded(conn: Connection, prepared: Held) -> bool:
     """True when this very file, under this parser, is what every list it holds shows now."""
     current = current_versions(conn, prepared.town_id)
     return bool(prepared.lists) and all(
