@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.budgets import MIB, Budget, over
 from pipeline.errors import DatabaseError, PipelineError, SourceError, escape, mask_url, path_text
+from pipeline.pool import start_fork_server
 from pipeline.records import Finding, NormalizedDocument
 
 if TYPE_CHECKING:
@@ -349,11 +350,6 @@ def prepare_writing(path: Path, budget: Budget | None, debug: bool, folder: Path
     return prepare_path(path, budget, debug, folder / names[path], reuse)
 
 
-# Workers start from a fork server that has imported these (pipeline.worker: the modules
-# and the division index), not from the loading process: a worker's memory limit then
-# measures the document, not the loader's heap, and no process is forked while the pool's
-# own threads run.
-WORKER_MODULES = ["pipeline.worker"]
 # A worker is replaced after this many documents, so that its heap cannot creep up to the limit.
 TASKS_PER_WORKER = 50
 
@@ -372,18 +368,6 @@ def run_stage(stage: Callable[[Path, Budget | None, bool], T], paths: list[Path]
     if not budget.isolated and (jobs <= 1 or len(paths) <= 1):
         return ((path, stage(path, budget, debug)) for path in paths)
     return in_workers(stage, paths, jobs, budget, debug, start_fork_server())
-
-
-def start_fork_server() -> "BaseContext":
-    """The workers' context, its fork server started now: it imports and builds what workers
-    share (WORKER_MODULES) while the loading process opens the database."""
-    import multiprocessing
-    from multiprocessing import forkserver
-
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(WORKER_MODULES)
-    forkserver.ensure_running()
-    return context
 
 
 def in_workers(stage: Callable[[Path, Budget | None, bool], T], paths: list[Path], jobs: int,

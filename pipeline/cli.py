@@ -104,6 +104,11 @@ def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, accept_shri
           published: "datetime | None", normalized: Path | None, max_bytes: int, max_cells: int,
           max_memory: int, timeout: float, debug: bool) -> None:
     """Read, normalize and load documents or folders (default raw/)."""
+    budget = Budget(max_bytes, max_cells, max_memory, timeout)
+    if budget.isolated or jobs > 1:  # the workers' server gets ready while this process does
+        from pipeline.pool import start_fork_server
+
+        start_fork_server()
     from pipeline.builds import LoadOptions, discover, load_outcomes, prepare_changed
     from pipeline.errors import UsageError, escape
 
@@ -116,7 +121,6 @@ def build(paths: tuple[Path, ...], url: str, jobs: int, force: bool, accept_shri
             normalized.mkdir(parents=True, exist_ok=True)  # fail before any work, not after
     except OSError as exc:
         fail(exc)
-    budget = Budget(max_bytes, max_cells, max_memory, timeout)
     outcomes = prepare_changed(url, files, jobs, budget, debug, normalized, force)
     options = LoadOptions(force, accept_shrink, published.date() if published else None)
     run_and_report(lambda tick: load_outcomes(url, outcomes, sys.argv[1:], options, tick),
