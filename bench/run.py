@@ -109,7 +109,11 @@ def corpus_targets(towns: int, runs: dict[str, list[Run]], rounds: int) -> list[
            f"{walls['baseline']:.2f} s, limit {walls['limit']:.2f} s)")
     faster = median_ratio(baseline, ours)
     over_limit = median_ratio(ours, limit)
-    return [Target(f"baseline ÷ ours, {towns:,} towns", faster, "≥ 3", faster >= 3, how),
+    # The most any build that writes these rows and their search index can score here: the
+    # limit's own. Below 3, the first target is out of reach of the limit itself.
+    ceiling = median_ratio(baseline, limit)
+    return [Target(f"baseline ÷ ours, {towns:,} towns", faster, "≥ 3", faster >= 3,
+                   f"{how}; the limit's own baseline ÷ limit is {ceiling:.2f}"),
             Target(f"ours ÷ limit, {towns:,} towns", over_limit, "≤ 2", over_limit <= 2, how)]
 
 

@@ -46,6 +46,7 @@ def test_bench_runs_end_to_end() -> None:
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "baseline ÷ ours, 3 towns" in result.stdout and "ours ÷ limit, 3 towns" in result.stdout
+    assert "the limit's own baseline ÷ limit is" in result.stdout
     assert "search index, rebuilt once" in result.stdout
     assert "reworded duties" in result.stdout
 
