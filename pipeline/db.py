@@ -250,7 +250,7 @@ class Counted(Protocol):
 def record_document(conn: Connection, run_id: int, path: str, status: str,
                     prepared: Counted | None) -> None:
     """One run_documents row."""
-    conn.execute(run_documents.insert().values(
+    conn.execute(run_documents.insert(), dict(
         run_id=run_id, path=path, status=status,
         rows_read=prepared.rows_read if prepared else 0,
         duties_loaded=prepared.duties if prepared and status == "loaded" else 0,
