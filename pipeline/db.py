@@ -206,8 +206,10 @@ def lock_place(conn: Connection, tid: int) -> None:
     foreign keys are not dropped or added back while a load runs (schema.restore_foreign_keys).
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:keys), pg_advisory_xact_lock(:key)"),
-                     {"keys": FK_LOCK, "key": tid})
+        conn.execute(LOCK_PLACE, {"keys": FK_LOCK, "key": tid})
+
+
+LOCK_PLACE = text("SELECT pg_advisory_xact_lock_shared(:keys), pg_advisory_xact_lock(:key)")
 
 
 def start_run(engine: Engine, arguments: list[str]) -> int:
@@ -303,15 +305,21 @@ def json_text(value: Any) -> str:
 
 def copy_rows(conn: Connection, table: Table, rows: Rows) -> None:
     """COPY … FROM STDIN through psycopg 3, inside the connection's open transaction."""
-    from psycopg import sql
-
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, rows.columns)))
     driver = conn.connection.driver_connection
     assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+    with driver.cursor() as cursor, cursor.copy(copy_sql(table.name, rows.columns)) as copy:
         for value in rows.values:
             copy.write_row(value)
+
+
+@lru_cache(maxsize=256)
+def copy_sql(table: str, columns: tuple[str, ...]) -> str:
+    """The COPY statement, composed once: composing it for every call cost as much as
+    writing a hundred rows."""
+    from psycopg import sql
+
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))).as_string()
 
 
 def insert_missing(conn: Connection, table: Table, rows: Rows) -> None:

@@ -190,6 +190,7 @@ DELETE_UNUSED_DOCUMENTS = delete(documents).where(
     ~exists().where(list_versions.c.document_id == documents.c.id),
     ~exists().where(duties.c.document_id == documents.c.id))
 HELD_BLOCK = select(towns.c.row_block).where(towns.c.id == bindparam("town"))
+LOCK_BLOCKS = text("SELECT pg_advisory_xact_lock(:key)")
 BLOCK_TAKEN = select(exists().where(towns.c.row_block == bindparam("block")))
 TAKE_BLOCK = update(towns).where(towns.c.id == bindparam("town")).values(
     row_block=bindparam("block"))
@@ -202,7 +203,7 @@ def claim_block(conn: Connection, prepared: Prepared) -> int:
     if held is not None:
         return int(held)
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BLOCK_LOCK})
+        conn.execute(LOCK_BLOCKS, {"key": BLOCK_LOCK})
     block = prepared.block
     while conn.execute(BLOCK_TAKEN, {"block": block}).scalar():
         block = (block + 1) % BLOCKS
@@ -417,8 +418,10 @@ def share_departments(conn: Connection, rows: Rows) -> None:
     if conn.dialect.name != "postgresql" or not rows.values:
         return
     ids = sorted(value[rows.columns.index("id")] for value in rows.values)
-    conn.execute(text("SELECT pg_advisory_xact_lock_shared(key) FROM unnest(:ids) AS key"),
-                 {"ids": ids})
+    conn.execute(SHARE_DEPARTMENTS, {"ids": ids})
+
+
+SHARE_DEPARTMENTS = text("SELECT pg_advisory_xact_lock_shared(key) FROM unnest(:ids) AS key")
 
 
 def delete_orphan_departments(conn: Connection, candidates: set[int]) -> None:
@@ -429,9 +432,7 @@ def delete_orphan_departments(conn: Connection, candidates: set[int]) -> None:
     is left for a later load to drop: this one only tries its lock, so it never waits.
     """
     if conn.dialect.name == "postgresql" and candidates:
-        candidates = set(conn.execute(text(
-            "SELECT key FROM unnest(:ids) AS key WHERE pg_try_advisory_xact_lock(key)"),
-            {"ids": sorted(candidates)}).scalars())
+        candidates = set(conn.execute(TRY_DEPARTMENTS, {"ids": sorted(candidates)}).scalars())
     if not candidates:
         return
     orphans = list(conn.execute(ORPHANS, {"ids": sorted(candidates)}).scalars())
@@ -440,6 +441,7 @@ def delete_orphan_departments(conn: Connection, candidates: set[int]) -> None:
             conn.execute(statement, {"ids": orphans[chunk: chunk + 500]})
 
 
+TRY_DEPARTMENTS = text("SELECT key FROM unnest(:ids) AS key WHERE pg_try_advisory_xact_lock(key)")
 ORPHANS = select(departments.c.id).where(
     departments.c.id.in_(bindparam("ids", expanding=True)),
     ~exists().where(duty_departments.c.department_id == departments.c.id),
