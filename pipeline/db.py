@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,8 +28,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Dialect, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline import parser_version
@@ -180,9 +181,6 @@ class Rows:
         return cls(columns, [tuple(json_text(row[c]) if c in json_columns else row[c]
                                    for c in columns) for row in rows])
 
-    def dicts(self) -> list[Row]:
-        return [dict(zip(self.columns, value, strict=True)) for value in self.values]
-
     def shifted(self, columns: set[str], delta: int) -> "Rows":
         """The rows with `delta` added to the named columns (moving rows to another block)."""
         at = [i for i, name in enumerate(self.columns) if name in columns]
@@ -208,8 +206,10 @@ def lock_place(conn: Connection, tid: int) -> None:
     foreign keys are not dropped or added back while a load runs (schema.restore_foreign_keys).
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:keys), pg_advisory_xact_lock(:key)"),
-                     {"keys": FK_LOCK, "key": tid})
+        conn.execute(LOCK_PLACE, {"keys": FK_LOCK, "key": tid})
+
+
+LOCK_PLACE = text("SELECT pg_advisory_xact_lock_shared(:keys), pg_advisory_xact_lock(:key)")
 
 
 def start_run(engine: Engine, arguments: list[str]) -> int:
@@ -252,7 +252,7 @@ class Counted(Protocol):
 def record_document(conn: Connection, run_id: int, path: str, status: str,
                     prepared: Counted | None) -> None:
     """One run_documents row."""
-    conn.execute(run_documents.insert().values(
+    conn.execute(run_documents.insert(), dict(
         run_id=run_id, path=path, status=status,
         rows_read=prepared.rows_read if prepared else 0,
         duties_loaded=prepared.duties if prepared and status == "loaded" else 0,
@@ -261,6 +261,7 @@ def record_document(conn: Connection, run_id: int, path: str, status: str,
 
 
 FINDING_COLUMNS = tuple(Finding.model_fields)  # each a quality_issues column
+finding_values = attrgetter(*FINDING_COLUMNS)  # a finding's values, as a tuple in that order
 
 
 def record_findings(conn: Connection, run_id: int, document_id: int | None,
@@ -268,23 +269,34 @@ def record_findings(conn: Connection, run_id: int, document_id: int | None,
     """quality_issues rows, in one bulk insert (COPY on PostgreSQL)."""
     insert_all(conn, quality_issues, Rows(
         ("run_id", "document_id", *FINDING_COLUMNS),
-        [(run_id, document_id, *(getattr(f, name) for name in FINDING_COLUMNS))
-         for f in findings]))
+        [(run_id, document_id, *finding_values(f)) for f in findings]))
 
 
 def insert_all(conn: Connection, table: Table, rows: Rows) -> None:
     """Bulk insert: COPY on PostgreSQL, the driver's executemany elsewhere.
 
-    The INSERT is compiled by SQLAlchemy once and the tuples go to the driver as they are:
-    SQLAlchemy's per-row parameter processing cost more than SQLite's inserting.
+    The tuples go to the driver as they are: SQLAlchemy's per-row parameter processing cost
+    more than SQLite's inserting.
     """
     if not rows.values:
         return
     if conn.dialect.name == "postgresql":
         copy_rows(conn, table, rows)
         return
-    statement = table.insert().compile(dialect=conn.dialect, column_keys=list(rows.columns))
-    conn.exec_driver_sql(str(statement), rows.values)
+    conn.exec_driver_sql(insert_sql(table, rows.columns, conn.dialect), rows.values)
+
+
+@lru_cache(maxsize=256)
+def insert_sql(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
+    """The INSERT of these columns as the driver takes it, compiled once: compiling it for
+    every call was a tenth of a load's time.
+
+    SQLAlchemy lists the columns in the table's order, whatever theirs: rows in another
+    order would go into the wrong columns, so they are refused.
+    """
+    if columns != (ordered := tuple(c.name for c in table.columns if c.name in columns)):
+        raise ValueError(f"columns {columns} are not {table.name}'s, in its order {ordered}")
+    return str(table.insert().compile(dialect=dialect, column_keys=list(columns)))
 
 
 def json_text(value: Any) -> str:
@@ -293,33 +305,46 @@ def json_text(value: Any) -> str:
 
 def copy_rows(conn: Connection, table: Table, rows: Rows) -> None:
     """COPY … FROM STDIN through psycopg 3, inside the connection's open transaction."""
-    from psycopg import sql
-
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, rows.columns)))
     driver = conn.connection.driver_connection
     assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+    with driver.cursor() as cursor, cursor.copy(copy_sql(table.name, rows.columns)) as copy:
         for value in rows.values:
             copy.write_row(value)
 
 
-def insert_missing(conn: Connection, table: Table, rows: Rows) -> None:
-    """Insert rows whose key is not there yet (INSERT … ON CONFLICT DO NOTHING).
+@lru_cache(maxsize=256)
+def copy_sql(table: str, columns: tuple[str, ...]) -> str:
+    """The COPY statement, composed once: composing it for every call cost as much as
+    writing a hundred rows."""
+    from psycopg import sql
 
-    On PostgreSQL one statement, each column an array (unnest): executemany's statement per
-    row cost a document over a hundred for its departments and their aliases.
-    """
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))).as_string()
+
+
+def insert_missing(conn: Connection, table: Table, rows: Rows) -> None:
+    """Insert rows whose key is not there yet (INSERT … ON CONFLICT DO NOTHING); the tuples
+    go to the driver as they are."""
     if not rows.values:
         return
-    if conn.dialect.name == "postgresql":
-        types = {column.name: column.type.compile(dialect=conn.dialect) for column in table.columns}
-        arrays = ", ".join(f"%s::{types[name]}[]" for name in rows.columns)
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(rows.columns)}) SELECT * "
-                             f"FROM unnest({arrays}) ON CONFLICT DO NOTHING",
-                             tuple(list(column) for column in zip(*rows.values, strict=True)))
-        return
-    conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows.dicts())
+    statement = insert_missing_sql(table, rows.columns, conn.dialect)
+    if conn.dialect.name == "postgresql":  # one statement, each column an array
+        conn.exec_driver_sql(statement, tuple(list(column)
+                                              for column in zip(*rows.values, strict=True)))
+    else:
+        conn.exec_driver_sql(statement, rows.values)
+
+
+@lru_cache(maxsize=256)
+def insert_missing_sql(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
+    """On PostgreSQL each column an array (unnest): executemany's statement per row cost a
+    document over a hundred for its departments and their aliases."""
+    if dialect.name == "postgresql":
+        types = {column.name: column.type.compile(dialect=dialect) for column in table.columns}
+        arrays = ", ".join(f"%s::{types[name]}[]" for name in columns)
+        return (f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+                "ON CONFLICT DO NOTHING")
+    return f"{insert_sql(table, columns, dialect)} ON CONFLICT DO NOTHING"
 
 
 def now() -> datetime:

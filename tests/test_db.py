@@ -189,3 +189,15 @@ def test_a_place_too_large_for_its_block_fails_alone(url: str, sample: Normalize
     monkeypatch.setattr(rows, "LIST_BITS", 8)  # 255 rows a list; the sample has 402 cooperative steps
     assert build(url, sample) == "failed"
     assert count(url, "duties") == 0
+
+
+def test_rows_out_of_the_tables_order_are_refused(url: str) -> None:
+    """The compiled INSERT lists the table's columns in its order: rows in another would be
+    written into the wrong columns."""
+    engine = db.open_engine(url)
+    schema.ensure_schema(engine)
+    with engine.begin() as conn:
+        towns = db.Rows(("id", "kind", "name"), [(1, "镇", "凉州户镇")])
+        with pytest.raises(ValueError, match="in its order"):
+            db.insert_all(conn, schema.towns, towns)
+    engine.dispose()
