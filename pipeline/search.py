@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy import Engine, Select, delete, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -108,10 +108,15 @@ def uses_fts(conn: Connection) -> bool:
 
 def is_stale(conn: Connection) -> bool:
     """True while the index does not hold every duty as it is (see STALE)."""
+    return conn.execute(stale_query()).scalar() is not None
+
+
+@cache
+def stale_query() -> Select[tuple[str]]:
+    """Built once: a load asks it for each list it indexes or unindexes."""
     from pipeline.schema import schema_state
 
-    return conn.execute(select(schema_state.c.digest).where(
-        schema_state.c.name == STALE)).scalar() is not None
+    return select(schema_state.c.digest).where(schema_state.c.name == STALE)
 
 
 def mark_stale(conn: Connection) -> None:
