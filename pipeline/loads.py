@@ -334,9 +334,14 @@ def change_row(change: str, old: tuple[int, str] | None, new: tuple[int, str] | 
             "score": score, "detail": detail}
 
 
+# A place's changes are those of its versions: asked so, the query reads them through the
+# version index instead of scanning every change of every place (a quarter of a million rows
+# in a 1,000-town database: 43 ms against 1 for each list a load changes).
 MOVE_CANDIDATES = select(
     duty_changes.c.id, duty_changes.c.change, duty_changes.c.list, duty_changes.c.old_seq,
     duty_changes.c.old_title, duty_changes.c.new_title).where(
+    duty_changes.c.version_id.in_(select(list_versions.c.id).where(
+        list_versions.c.town_id == bindparam("town"))),
     duty_changes.c.run_id == bindparam("run"), duty_changes.c.town_id == bindparam("town"),
     duty_changes.c.list != bindparam("list"), duty_changes.c.previous_version_id.is_not(None),
     duty_changes.c.change.in_(("added", "removed")))
