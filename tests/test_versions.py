@@ -212,6 +212,22 @@ def test_shrinking_by_more_than_half_needs_accept_shrink(url: str, tmp_path: Pat
     assert removed == [(107 - left,)]
 
 
+def test_a_file_whose_lists_all_moved_to_other_files_is_no_longer_held(url: str,
+                                                                       tmp_path: Path) -> None:
+    """The sample loaded as one file, then as three (one list each, same content): each list
+    now comes from its own file, and the first file, which provides nothing, is gone."""
+    whole = tmp_path / "whole" / "凉州户镇.txt"
+    whole.parent.mkdir()
+    whole.write_bytes(SAMPLE.read_bytes())
+    assert run("build", str(whole), "--db", url).returncode == 0
+    parts = split_sample(tmp_path / "parts")
+    result = run("build", str(tmp_path / "parts"), "--db", url)
+    assert result.returncode == 0, result.stderr
+    assert sorted(path for (path,) in rows(url, "SELECT path FROM documents")) \
+        == sorted(str(part) for part in parts)
+    assert counts(url) == SAMPLE_COUNTS
+
+
 def test_renamed_files_are_recognised_and_missing_ones_reported(url: str, tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     [basic, cooperative, _] = split_sample(raw)
