@@ -287,13 +287,12 @@ def unchanged_files(url: str, paths: list[Path], normalized: Path | None,
                 .where(documents.c.parser_version == parser_version()))}
             if not loaded:
                 return {}
-            held: dict[int, dict[str, bool]] = {}
+            held: dict[int, dict[str, bool]] = {}  # document → each list it provided: current?
             for document, kind, current, version in conn.execute(select(
                     list_versions.c.document_id, list_versions.c.list, list_versions.c.is_current,
                     list_versions.c.parser_version)):
-                # every list the file provided: its current version comes from this file
-                held.setdefault(document, {})[kind] = (held.get(document, {}).get(kind, False)
-                                                       or (current and version == parser_version()))
+                provided = held.setdefault(document, {})
+                provided[kind] = provided.get(kind, False) or (current and version == parser_version())
             severities: dict[int, dict[str, int]] = {}
             for document, severity, number in conn.execute(
                     select(quality_issues.c.document_id, quality_issues.c.severity, func.count())
